@@ -1,0 +1,1 @@
+"""MNIST for the kit: fetch the raw IDX files (``python -m data.fetch``) and read them (``data.idx``)."""
