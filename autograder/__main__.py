@@ -1,15 +1,37 @@
-"""Command line of the kit's instructor tools: ``python -m autograder <command>``."""
+"""Command line of the kit's instructor tools: ``python -m autograder <command>``.
+
+    grade SUBMISSION [--out DIR]          grade one folder or .zip into DIR/results.json
+    grade-all SUBMISSIONS_DIR [-j N]      grade a class (resumable) into DIR/<student>/ and DIR/gradebook.csv
+    generate [--check]                    regenerate assignment/ (student stubs) from solution/
+    samples DIR                           write the bundled sample submissions into DIR
+"""
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="regenerate assignment/ (student stubs) from solution/")
     generate.add_argument("--check", action="store_true", help="only report files that are out of date")
+    samples = commands.add_parser("samples", help="write the bundled sample submissions into a folder")
+    samples.add_argument("folder", type=Path)
+    one = commands.add_parser("grade", help="grade one submission (a folder or a .zip)")
+    one.add_argument("submission", type=Path)
+    one.add_argument("--out", type=Path, help="output folder (default: graded/<submission name>)")
+    many = commands.add_parser("grade-all", help="grade every submission in a folder, resumably")
+    many.add_argument("submissions", type=Path)
+    many.add_argument("--out", type=Path, help="output folder (default: <submissions>-graded)")
+    many.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    for sub in (one, many):
+        sub.add_argument("--seed", type=int, help="seed of hidden inputs and training (default: random / 0 for a class)")
+        sub.add_argument("--isolation", choices=["auto", "bubblewrap", "unprivileged"], default="auto")
+        sub.add_argument("--no-training", action="store_true", help="skip the training run (unit checks only)")
+    one.add_argument("--quiet", action="store_true", help="print nothing (for grade-all)")
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -22,6 +44,33 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if stale else 0
         for name in gen.write():
             print(f"wrote assignment/{name}")
+        return 0
+    if args.command == "samples":
+        from autograder.samples import SAMPLES, write_samples
+
+        for path in write_samples(args.folder):
+            print(f"{path}: {SAMPLES[path.name][2]}")
+        return 0
+    if args.command == "grade":
+        from autograder import results
+        from autograder.grade import Options, grade
+
+        out = args.out or Path("graded") / args.submission.stem
+        data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training))
+        if not args.quiet:
+            print(results.summary(data))
+            print(f"wrote {out / 'results.json'}")
+        return 0
+    if args.command == "grade-all":
+        from autograder.batch import grade_all
+
+        if not args.submissions.is_dir():
+            parser.error(f"{args.submissions} is not a folder of submissions")
+        extra = ["--isolation", args.isolation] + (["--no-training"] if args.no_training else [])
+        out = args.out or args.submissions.with_name(args.submissions.name + "-graded")
+        path = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra)
+        print(f"wrote {path}")
+        print(path.read_text())
         return 0
     return 2
 

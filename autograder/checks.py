@@ -1,0 +1,63 @@
+"""Run the public and hidden pytest suites in the grader's process against the sandboxed submission's proxy."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.remote import StudentError, WorkerError
+from autograder.scoring import GRADED, CheckOutcome
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = {"public": ROOT / "tests_public", "hidden": ROOT / "tests_hidden"}
+SAFE_TYPES = (NotImplementedError, StudentError, WorkerError)
+
+
+def failure_message(error: BaseException, hidden: bool) -> str:
+    """What the student may read about a failed check: hidden tests never show their expected values."""
+    from tests_hidden.checks import HiddenCheckFailed
+
+    text = str(error).strip()
+    if isinstance(error, SAFE_TYPES + (HiddenCheckFailed,)) or not hidden:
+        if isinstance(error, AssertionError) and not hidden:
+            text = text.split("\nassert ")[0]
+        return text[:800] or type(error).__name__
+    if isinstance(error, AssertionError):
+        return "a hidden check failed"
+    return f"{type(error).__name__} while checking the returned values (wrong type or shape?)"
+
+
+class Collector:
+    """A pytest plugin: hands the proxy to the suites' ``mlp`` fixtures and records each test's outcome."""
+
+    def __init__(self, proxy: object) -> None:
+        self.proxy = proxy
+        self.outcomes: list[CheckOutcome] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.mlp_override = self.proxy
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = (yield).get_result()
+        if report.when == "call" or (report.failed and report.when == "setup"):
+            function = next((m.name for m in item.iter_markers() if m.name in GRADED), None)
+            if function is None:
+                return
+            hidden = Path(str(item.fspath)).is_relative_to(SUITES["hidden"])
+            error = call.excinfo.value if call.excinfo else None
+            self.outcomes.append(CheckOutcome(
+                name=item.name, function=function, hidden=hidden, passed=report.passed,
+                message=failure_message(error, hidden) if error is not None and not report.passed else "",
+                timed_out=isinstance(error, WorkerError) and error.timed_out))
+
+
+def run_checks(proxy: object, seed: int) -> list[CheckOutcome]:
+    """Every public and hidden test of the graded functions, run against ``proxy``."""
+    collector = Collector(proxy)
+    args = [str(SUITES["public"]), str(SUITES["hidden"]), f"--hidden-seed={seed}", "-p", "no:cacheprovider",
+            "-p", "no:terminal", "-p", "no:warnings", f"--rootdir={ROOT}", "-c", str(ROOT / "pyproject.toml")]
+    code = pytest.main(args, plugins=[collector])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not collector.outcomes:
+        raise RuntimeError(f"the test suites could not run (pytest exit code {int(code)})")
+    return collector.outcomes

@@ -1,0 +1,135 @@
+"""Grade one submission: intake -> static checks -> sandboxed checks -> audited training -> results.json.
+
+Every path ends in a valid ``results.json`` written by this process after the worker is dead: a submission
+that cannot be unpacked, does not parse, imports a banned framework, crashes, hangs or cheats gets a clear
+message and the points it earned. An error in the grader itself is reported the same way.
+"""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from autograder import checks, intake, results, scoring, static_checks, training
+from autograder.remote import MlpProxy, RemoteMlp, WorkerError
+from data.idx import load_mnist
+from solution import train as kit_train
+
+
+TRAINING_TEST = "training run on MNIST"
+
+
+@dataclass
+class Options:
+    seed: int | None = None        # hidden tests and training initialisation; random when None
+    level: str = "auto"            # sandbox isolation: auto, bubblewrap or unprivileged
+    training: bool = True
+    scoring: scoring.Scoring = field(default_factory=scoring.load)
+
+
+def _zero(reason: str, sc: scoring.Scoring) -> list[scoring.TestResult]:
+    """Every test at zero, with one reason (used when nothing of the submission could run)."""
+    return scoring.function_results([], sc, reason) + [scoring.TestResult(
+        TRAINING_TEST, 0, sc.training["points"], "failed", reason, sc.visibility["training"], "6.1")]
+
+
+def _training_result(outcome: training.TrainingOutcome, sc: scoring.Scoring) -> scoring.TestResult:
+    t = sc.training
+    if outcome.error:
+        status = "timed out" if outcome.timed_out else "failed"
+        text, points = f"Training {status}: {outcome.error}", 0.0
+    else:
+        points = scoring.training_points(outcome.test_accuracy, sc)
+        text = (f"Test accuracy {100 * outcome.test_accuracy:.2f}% after {t['epochs']} epochs (the bar is "
+                f"{100 * t['full_accuracy']:.0f}%; partial credit from {100 * t['zero_accuracy']:.0f}%), measured by "
+                f"the grader on the weights your code trained; {outcome.audits} audited chunks matched.")
+    curve = "\n".join(f"  epoch {e.epoch}: train loss {e.train_loss:.4f}, test accuracy {100 * e.test_accuracy:.2f}%"
+                      for e in outcome.history.epochs)
+    return scoring.TestResult(TRAINING_TEST, points, t["points"],
+                              "passed" if points == t["points"] else "failed", text + ("\n" + curve if curve else ""),
+                              sc.visibility["training"], "6.1", ["timed out"] if outcome.timed_out else [])
+
+
+def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> tuple[list, float, str]:
+    """Run checks and training in sandboxes; return (tests, accuracy, notes for the student)."""
+    sc = options.scoring
+    limits = sc.sandbox_limits()
+    notes = []
+    with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level) as remote:
+        extra["isolation"] = remote.level
+        if not remote.hello.get("ok"):
+            message = str(remote.hello.get("error"))
+            extra["worker_output"] = remote.output()
+            return _zero(message, sc), 0.0, message
+        outcomes = checks.run_checks(MlpProxy(remote), seed)
+        extra["worker_output"] = remote.output()
+    tests = scoring.function_results(outcomes, sc)
+    if any(c.timed_out for c in outcomes):
+        notes.append("Some checks timed out: a function ran longer than "
+                     f"{sc.limits['call_seconds']} s (an infinite loop, or a very slow implementation?).")
+    accuracy = 0.0
+    if options.training:
+        t = sc.training
+        config = kit_train.TrainConfig(t["epochs"], t["lr"], t["batch_size"], t["momentum"], seed % 2**31)
+        with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level) as remote:
+            if remote.hello.get("ok"):
+                outcome = training.run(remote, load_mnist(), config, t["seconds"], t["audit_share"],
+                                       np.random.default_rng(seed), t["chunk_seconds"])
+            else:
+                outcome = training.TrainingOutcome(kit_train.History(config), error=str(remote.hello.get("error")))
+        accuracy = outcome.test_accuracy
+        extra["training"] = {"seconds": round(outcome.seconds, 2), "audits": outcome.audits,
+                             "history": outcome.history.to_json()}
+        if outcome.history.epochs:
+            kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run")
+        tests.append(_training_result(outcome, sc))
+    return tests, accuracy, "\n".join(notes)
+
+
+def grade(upload: Path, out: Path, options: Options | None = None) -> dict:
+    """Grade ``upload`` (folder or .zip) into ``out/results.json`` and return the results dict."""
+    options = options or Options()
+    sc = options.scoring
+    start = time.perf_counter()
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
+    extra: dict = {"seed": seed, "isolation": "none (nothing ran)"}
+    out.mkdir(parents=True, exist_ok=True)
+    staged_dir = out / "submission"
+    shutil.rmtree(staged_dir, ignore_errors=True)
+    try:
+        staged = intake.stage(Path(upload), staged_dir)
+        extra["intake_notes"] = staged.notes
+        if staged.error:
+            tests, accuracy, output = _zero(staged.error, sc), 0.0, staged.error
+        else:
+            report = static_checks.check_source(staged_dir / "mlp.py")
+            extra["static_findings"] = [list(f) for f in report.findings]
+            if report.blocking:
+                tests, accuracy, output = _zero(report.summary(), sc), 0.0, report.summary()
+            else:
+                tests, accuracy, output = _run(staged_dir, out, options, seed, extra)
+                output = "\n".join(filter(None, [report.summary() if report.findings else "", output]))
+        output = "\n".join(filter(None, [output] + [f"Note: {n}" for n in staged.notes]))
+    except Exception as error:  # a grader bug must still produce a valid grade and a clear message
+        extra["grader_error"] = traceback.format_exc()[-4000:]
+        tests, accuracy = _zero(f"The autograder hit an internal error ({type(error).__name__}: {error}); "
+                                f"course staff have been told and will regrade.", sc), 0.0
+        output = tests[0].output
+    output = (output + "\n\n" if output else "") + ("Passing the public tests does not guarantee full marks: "
+                                                   "hidden tests and the training run count too.")
+    data = results.build(tests, output, time.perf_counter() - start, accuracy, extra)
+    results.write_atomic(out / "results.json", data)
+    return data
+
+
+def load_results(out: Path) -> dict | None:
+    try:
+        return json.loads((out / "results.json").read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,209 @@
+"""The grader's handle on a student's ``mlp.py`` running in a sandboxed worker.
+
+``RemoteMlp`` starts the worker (``worker/serve.py``) inside ``sandbox.Sandbox`` with a read-only kit folder
+holding only public code (the worker, the given training loop, the data reader), sends requests and reads
+replies with per-request timeouts. ``MlpProxy`` makes it look like a module, so the same pytest tests run
+against it as against an imported file: results come back as plain ndarrays, in-place changes to the caller's
+arrays and dicts are mirrored, and student errors surface as exceptions in the grader's process.
+"""
+from __future__ import annotations
+
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from autograder.sandbox import Limits, Sandbox, describe
+from autograder.worker import protocol
+from data.fetch import mnist_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+KIT_FILES = {  # what the worker may see of the kit: public code only, never solution/mlp.py or tests_hidden/
+    "worker/__init__.py": ROOT / "autograder/worker/__init__.py",
+    "worker/protocol.py": ROOT / "autograder/worker/protocol.py",
+    "worker/serve.py": ROOT / "autograder/worker/serve.py",
+    "import_guard.py": ROOT / "autograder/import_guard.py",
+    "train.py": ROOT / "assignment/train.py",
+    "data/__init__.py": ROOT / "data/__init__.py",
+    "data/fetch.py": ROOT / "data/fetch.py",
+    "data/idx.py": ROOT / "data/idx.py",
+}
+MAX_RESTARTS = 3
+
+
+class WorkerError(Exception):
+    """The worker could not answer: it timed out, died or sent garbage. ``timed_out`` tells which."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+class StudentError(Exception):
+    """The student's function raised, returned something unsendable, or is missing."""
+
+
+def build_kit(folder: Path) -> Path:
+    """Copy the public runtime files the worker needs into ``folder`` and return it."""
+    for relative, source in KIT_FILES.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return folder
+
+
+class RemoteMlp:
+    """One sandboxed worker serving one submission; restarted after a crash, never after a timeout."""
+
+    def __init__(self, submission: Path, limits: Limits, call_seconds: float = 20.0, level: str = "auto",
+                 mnist: Path | None = None) -> None:
+        self.submission, self.limits, self.call_seconds, self.level = submission.resolve(), limits, call_seconds, level
+        self.mnist = (mnist or mnist_dir()).resolve()
+        self._tmp = tempfile.TemporaryDirectory(prefix="mlp-kit-")
+        self.kit = build_kit(Path(self._tmp.name) / "kit")
+        self.sandbox: Sandbox | None = None
+        self.replies: queue.Queue = queue.Queue()
+        self.dead: WorkerError | None = None
+        self.restarts = 0
+        self.hello: dict = {}
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> dict:
+        """Start the worker and return its first message (the import of mlp.py: ok, or the error)."""
+        argv = [sys.executable, "-I", str(self.kit / "worker/serve.py"), str(self.submission), str(self.mnist)]
+        self.sandbox = Sandbox(argv, read_only=[self.kit, self.submission, self.mnist], limits=self.limits,
+                               level=self.level)
+        self.sandbox.start()
+        self.level = self.sandbox.level
+        self.replies = queue.Queue()
+        self.dead = None
+        threading.Thread(target=self._read, args=(self.sandbox.stdout, self.replies), daemon=True).start()
+        self.hello = self.receive(self.call_seconds, "importing mlp.py")
+        return self.hello
+
+    def _read(self, stream, replies: queue.Queue) -> None:
+        while True:
+            try:
+                replies.put(protocol.read_message(stream))
+            except (EOFError, OSError, ValueError, protocol.ProtocolError) as error:
+                replies.put(error)
+                return
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.kill()
+        self._tmp.cleanup()
+
+    def output(self) -> str:
+        """What the student's code printed (truncated)."""
+        return self.sandbox.output() if self.sandbox else ""
+
+    def __enter__(self) -> "RemoteMlp":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ messages
+    def send(self, message: dict) -> None:
+        """Send a request (restarting a crashed worker first); raise WorkerError if that is impossible."""
+        if self.dead is not None and not self.dead.timed_out and self.restarts < MAX_RESTARTS:
+            self.restarts += 1
+            self.sandbox.kill()
+            self.start()
+        if self.dead is not None:
+            raise self.dead
+        try:
+            protocol.write_message(self.sandbox.stdin, message)
+        except (BrokenPipeError, OSError):
+            self._fail(f"the worker died ({self._exit()})")
+
+    def receive(self, timeout: float, what: str) -> dict:
+        """Wait for the next reply; on timeout kill the sandbox and raise WorkerError(timed_out=True)."""
+        if self.dead is not None:
+            raise self.dead
+        try:
+            reply = self.replies.get(timeout=timeout)
+        except queue.Empty:
+            self.sandbox.kill()
+            self._fail(f"timed out after {timeout:g} s in {what}", timed_out=True)
+        if isinstance(reply, protocol.ProtocolError):
+            self.sandbox.kill()
+            self._fail(f"the worker sent a malformed reply in {what} ({reply})")
+        if isinstance(reply, Exception):
+            self._fail(f"the worker died in {what}: {self._exit()}")
+        return reply
+
+    def request(self, message: dict, timeout: float | None = None, what: str = "") -> dict:
+        self.send(message)
+        return self.receive(timeout or self.call_seconds, what or message.get("fn") or message["op"])
+
+    def _exit(self) -> str:
+        code = self.sandbox.wait(timeout=2)
+        if code is None:
+            self.sandbox.kill()
+            code = self.sandbox.wait(timeout=2)
+        return describe(code)
+
+    def _fail(self, message: str, timed_out: bool = False) -> None:
+        self.dead = WorkerError(message, timed_out)
+        raise self.dead
+
+    # ------------------------------------------------------------ calls
+    def call(self, fn: str, *args: Any) -> Any:
+        """Run mlp.<fn>(*args) in the worker; mirror in-place changes into ``args``; return the result."""
+        reply = self.request({"op": "call", "fn": fn, "args": list(args)}, what=fn)
+        if not reply.get("ok"):
+            error = str(reply.get("error", "unknown error"))
+            if reply.get("kind") == "not_implemented":
+                raise NotImplementedError(error)
+            raise StudentError(f"{fn} failed: {error}")
+        mirror(list(args), reply.get("mutations", []), reply.get("rebinds", []))
+        return reply.get("result")
+
+
+def _resolve(root: Any, path: list) -> Any:
+    for step in path:
+        root = root[step]
+    return root
+
+
+def mirror(args: list, mutations: list, rebinds: list) -> None:
+    """Apply the worker's report of in-place changes to the caller's own argument objects."""
+    import numpy as np
+
+    for path, new in mutations:
+        try:
+            target = _resolve(args, path)
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(target, np.ndarray) and isinstance(new, np.ndarray) and target.shape == new.shape:
+            np.copyto(target, new, casting="unsafe")
+    for path, new in rebinds:
+        try:
+            container = _resolve(args, path[:-1])
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(container, dict):
+            if new is None:
+                container.pop(path[-1], None)
+            else:
+                container[path[-1]] = new
+
+
+class MlpProxy:
+    """Looks like the student's module: ``proxy.softmax(x)`` runs in the sandbox."""
+
+    def __init__(self, remote: RemoteMlp) -> None:
+        self._remote = remote
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name == "LAYER_SIZES":
+            return (784, 128, 64, 10)
+        return lambda *args: self._remote.call(name, *args)

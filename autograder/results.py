@@ -1,0 +1,56 @@
+"""Gradescope's ``results.json``: build it, write it atomically, summarise it for a terminal."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from autograder.scoring import TestResult
+
+MAX_OUTPUT_CHARS = 8000
+
+
+def build(tests: list[TestResult], output: str, execution_time: float, accuracy: float, extra: dict) -> dict:
+    """A results dict in Gradescope's format (score is the sum of the tests' scores)."""
+    return {
+        "score": round(sum(t.score for t in tests), 2),
+        "execution_time": round(execution_time, 2),
+        "output": output[:MAX_OUTPUT_CHARS],
+        "output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [t.to_json() | {"output": t.output[:MAX_OUTPUT_CHARS]} for t in tests],
+        "leaderboard": [{"name": "Test accuracy", "value": round(100 * accuracy, 2)}],
+        "extra_data": extra,
+    }
+
+
+def write_atomic(path: Path, data: dict) -> None:
+    """Write JSON so readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def summary(results: dict) -> str:
+    """A short, readable summary of a results dict."""
+    extra = results.get("extra_data", {})
+    max_score = sum(t["max_score"] for t in results["tests"]) or 100
+    lines = [f"score {results['score']:g}/{max_score:g}   test accuracy {results['leaderboard'][0]['value']:.2f}%   "
+             f"isolation {extra.get('isolation', '?')}   {results['execution_time']:.1f} s"]
+    for test in results["tests"]:
+        mark = "ok  " if test["status"] == "passed" else "FAIL"
+        lines.append(f"  {mark} {test['name']:<34} {test['score']:>6g}/{test['max_score']:g}")
+    if results["output"]:
+        lines.append(results["output"])
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Benchmarks of the kit: ``python -m bench.speed`` times the NumPy reference against PyTorch on the CPU."""

@@ -1,0 +1,48 @@
+"""Build throw-away submissions from the reference: solution/mlp.py plus appended (overriding) definitions.
+
+    from submissions import make_submission, stub_only, buggy_sources
+    folder = make_submission(tmp_path, (BUGGY / "softmax_unstable.py").read_text())
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from autograder.generate import SOLUTION, stub_message
+
+BUGGY = Path(__file__).resolve().parent / "buggy"
+FUNCTIONS = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
+
+
+def make_submission(tmp_path: Path, *extra_sources: str) -> Path:
+    """Write ``<tmp_path>/mlp.py`` = solution/mlp.py + each extra source (later definitions win); return the folder."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    parts = [(SOLUTION / "mlp.py").read_text(), *extra_sources]
+    (tmp_path / "mlp.py").write_text("\n\n".join(part.rstrip("\n") for part in parts) + "\n")
+    return tmp_path
+
+
+def stub_source(fn: str) -> str:
+    """A definition of fn that raises the generated stub's NotImplementedError."""
+    return f"def {fn}(*args, **kwargs):\n    raise NotImplementedError({stub_message(fn)!r})\n"
+
+
+def stub_only(tmp_path: Path, fn: str) -> Path:
+    """The solution with only ``fn`` replaced by its generated stub."""
+    assert fn in FUNCTIONS, f"unknown function {fn}"
+    return make_submission(tmp_path, stub_source(fn))
+
+
+def buggy_constants(path: Path) -> tuple[str, str]:
+    """(BROKEN, HINT) of a buggy corpus file, read without executing it."""
+    values = {node.targets[0].id: node.value.value for node in ast.parse(path.read_text()).body
+              if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+              and isinstance(node.value, ast.Constant)}
+    assert values.get("BROKEN") in FUNCTIONS, f"{path.name}: BROKEN must name one of {FUNCTIONS}"
+    assert values.get("HINT"), f"{path.name}: HINT must be a non-empty string"
+    return values["BROKEN"], values["HINT"]
+
+
+def buggy_sources() -> list[Path]:
+    """Every file of the buggy corpus, sorted by name."""
+    return sorted(BUGGY.glob("*.py"))

@@ -1,0 +1,68 @@
+"""relu_grad(z): 1 where z > 0, else 0 (also at exactly 0), same shape and dtype as z."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from . import PUBLIC, call, require_unmodified, show
+
+pytestmark = pytest.mark.relu_grad
+
+
+def check(z: np.ndarray, got: object) -> None:
+    """Fail with an actionable message unless got is the ReLU derivative of z."""
+    __tracebackhide__ = True
+    if not isinstance(got, np.ndarray):
+        pytest.fail(f"relu_grad must return a NumPy array, got {type(got).__name__}", pytrace=False)
+    if got.shape != z.shape:
+        pytest.fail(f"relu_grad(z) returned shape {got.shape}, expected {z.shape} (the shape of z)", pytrace=False)
+    if got.dtype != z.dtype:
+        hint = " (a comparison like z > 0 gives bool: convert with .astype(z.dtype))" if got.dtype == bool else ""
+        pytest.fail(f"relu_grad(z) returned dtype {got.dtype}, expected {z.dtype} (the dtype of z){hint}",
+                    pytrace=False)
+    want = (z > 0).astype(z.dtype)
+    if not np.array_equal(got, want):
+        index = tuple(int(i) for i in np.argwhere(got != want)[0])
+        zero = " relu_grad(0) must be 0 (this course's convention): use z > 0, not z >= 0." if z[index] == 0 else ""
+        pytest.fail(f"relu_grad is wrong at index {index}: z = {z[index]:g}, got {got[index]:g}, "
+                    f"expected {want[index]:g} (1 where z > 0, else 0).{zero}\n  z:   {show(z)}\n  got: {show(got)}",
+                    pytrace=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hand_computed_values_and_dtype(mlp, dtype):
+    z = np.array([[-2.0, -0.5, 0.25], [0.5, 3.0, -1e-6]], dtype=dtype)
+    check(z, call(mlp, "relu_grad", z.copy()))
+
+
+def test_derivative_at_exactly_zero_is_zero(mlp):
+    z = np.array([-0.0, 0.0, 1.0], dtype=np.float32)
+    check(z, call(mlp, "relu_grad", z.copy()))
+
+
+@pytest.mark.parametrize("shape", [(5,), (1, 1), (2, 3, 4)], ids=["1d", "batch_of_1", "3d"])
+def test_any_shape(mlp, shape):
+    z = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    check(z, call(mlp, "relu_grad", z.copy()))
+
+
+def test_does_not_modify_z(mlp):
+    z = np.array([[-1.5, 0.0, 2.5], [3.0, -4.0, 0.5]], dtype=np.float32)
+    before = z.copy()
+    call(mlp, "relu_grad", z)
+    require_unmodified("relu_grad", "z", before, z)
+
+
+def test_only_zeros_and_ones(mlp):
+    call(mlp, "relu_grad", np.zeros(1))  # an unimplemented stub fails here, before hypothesis starts
+
+    @PUBLIC
+    @given(z=hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(max_dims=3, max_side=6),
+                        elements=st.sampled_from([0.0, -0.0, 1.0, -1.0]) | st.floats(-1e6, 1e6, width=32)))
+    def examples(z):
+        check(z, call(mlp, "relu_grad", z.copy()))
+
+    examples()
