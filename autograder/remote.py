@@ -93,8 +93,9 @@ class RemoteMlp:
                 return
 
     def close(self) -> None:
+        """Kill the worker and everything it started, then remove the kit copy."""
         if self.sandbox is not None:
-            self.sandbox.kill()
+            self.sandbox.close()
         self._tmp.cleanup()
 
     def output(self) -> str:
@@ -113,7 +114,7 @@ class RemoteMlp:
         """Send a request (restarting a crashed worker first); raise WorkerError if that is impossible."""
         if self.dead is not None and not self.dead.timed_out and self.restarts < MAX_RESTARTS:
             self.restarts += 1
-            self.sandbox.kill()
+            self.sandbox.close()
             self.start()
         if self.dead is not None:
             raise self.dead

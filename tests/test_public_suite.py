@@ -1,7 +1,7 @@
 """The public suite is a good feedback loop: the reference passes, stubs fail cleanly and only their own tests,
 and every mistake of the buggy corpus (tests/buggy/) is caught with its hint in the failure message.
 
-The suite runs in-process (pytest.main plus a collecting plugin): about 0.2 s per submission.
+The suite runs in-process (pytest.main plus a collecting plugin): about 0.3 s per submission.
 Known dependency: backward calls the student's relu_grad, so a relu_grad stub also fails the backward tests
 (with "backward needs relu_grad: relu_grad is not implemented yet ..."); every other stub fails only its own.
 """
@@ -50,8 +50,8 @@ class Collector:
         if self.override is not None:
             config.mlp_override = self.override  # the autograder's hook, see tests_public/conftest.py
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:  # after -m/-k deselection
             self.outcome.markers[item.nodeid] = {mark.name for mark in item.iter_markers()}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -129,13 +129,22 @@ def test_buggy_corpus_covers_every_function():
 
 
 class Proxy:
-    """Stands in for the autograder's proxy: same function attributes, not a module."""
+    """Stands in for autograder.remote.MlpProxy: same function attributes, not a module; like it, re-raises
+    NotImplementedError as "NotImplementedError: <message> (mlp.py line N, in <fn>)"."""
 
     def __init__(self, module: types.ModuleType) -> None:
         self._module = module
 
     def __getattr__(self, name: str):
-        return getattr(self._module, name)
+        function = getattr(self._module, name)
+
+        def remote(*args):
+            try:
+                return function(*args)
+            except NotImplementedError as error:
+                raise NotImplementedError(f"NotImplementedError: {error} (mlp.py line 1, in {name})") from None
+
+        return remote if callable(function) else function
 
     def __repr__(self) -> str:
         return "<test proxy>"
@@ -149,6 +158,15 @@ def test_mlp_override_is_used_and_named(tmp_path, capsys):
     assert outcome.exit_code == 0, outcome.failed
     out = capsys.readouterr().out
     assert "tested <test proxy> (mlp_override)" in out and "does not mean full marks" in out
+
+
+def test_proxy_errors_stay_one_line(tmp_path):
+    from assignment.train import load_submission
+
+    outcome = run_public(None, Proxy(load_submission(stub_only(tmp_path, "relu_grad"))), "-m", "relu_grad or backward")
+    assert set(outcome.failed) == set(outcome.markers) != set()
+    for test, text in outcome.failed.items():
+        assert_clean(test, text, "relu_grad is not implemented yet")
 
 
 def test_a_broken_import_fails_cleanly(tmp_path):

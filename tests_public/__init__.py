@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, settings
 PUBLIC = settings(max_examples=25, deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
                   suppress_health_check=[HealthCheck.too_slow])
-STUB = re.compile(r"^(\w+) is not implemented yet")
+STUB = re.compile(r"\b(\w+) is not implemented yet")
 
 
 def call(mlp: Any, fn: str, *args: Any) -> Any:
@@ -26,11 +26,11 @@ def call(mlp: Any, fn: str, *args: Any) -> Any:
     __tracebackhide__ = True
     try:
         return getattr(mlp, fn)(*args)
-    except NotImplementedError as error:
-        message = str(error)
-    match = STUB.match(message)  # failing outside the except block keeps the report to the message alone
+    except NotImplementedError as error:  # from the module itself, or re-raised by the autograder's proxy
+        message = str(error).removeprefix("NotImplementedError: ")
+    match = STUB.search(message)  # failing outside the except block keeps the report to the message alone
     if match is None:
-        message = f"{fn} is not implemented yet (it raised NotImplementedError({message!r}))"
+        message = f"{fn} is not implemented yet (it raised NotImplementedError: {message or '(no message)'})"
     elif match.group(1) != fn:
         message = f"{fn} needs {match.group(1)}: {message}"
     pytest.fail(message, pytrace=False)

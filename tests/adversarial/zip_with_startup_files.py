@@ -1,0 +1,9 @@
+"""A zip with a correct mlp.py plus conftest.py, numpy.py, sitecustomize.py and evil.pth next to it: all ignored
+(never copied, so never run), each noted for the student."""
+BUILD = "zip_with_startup_files"
+EXPECT = {
+    "score": 75,
+    "passed": ["*"],
+    "notes": ["ignored conftest.py", "ignored numpy.py", "ignored sitecustomize.py", "ignored evil.pth"],
+    "output": "Note: ignored conftest.py",
+}
