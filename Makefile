@@ -35,7 +35,7 @@ grade-samples: setup
 	$(BIN)/python -m autograder samples runs/class
 	$(BIN)/python -m autograder grade-all runs/class -j 2 --out runs/class-graded
 
-test: setup
+test: setup course-deps
 	$(BIN)/python -m autograder generate --check
 	$(BIN)/python -m pytest -q tests
 
@@ -48,3 +48,27 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) runs dist
+
+.PHONY: handout gradescope
+
+# dist/student.zip: the students' handout (stubs, given code, public tests, data fetcher, README.md)
+handout: $(INSTALLED)
+	$(BIN)/python -m autograder handout
+
+# dist/gradescope_autograder.zip: setup.sh + run_autograder at its root, per Gradescope's contract
+gradescope: $(INSTALLED)
+	$(BIN)/python -m autograder gradescope
+
+.PHONY: nbgrader course-deps
+COURSE_INSTALLED := $(VENV)/.course-installed
+
+# nbgrader and ipykernel (the `course` extra): needed by `make nbgrader`'s users and by tests/test_nbgrader.py
+course-deps: $(COURSE_INSTALLED)
+
+$(COURSE_INSTALLED): $(INSTALLED) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[course]'
+	touch $@
+
+# dist/nbgrader/: an nbgrader course directory (nbgrader_config.py, source/mlp_mnist/mlp_mnist.ipynb)
+nbgrader: course-deps
+	$(BIN)/python -m autograder nbgrader

@@ -4,6 +4,11 @@
     grade-all SUBMISSIONS_DIR [-j N]      grade a class (resumable) into DIR/<student>/ and DIR/gradebook.csv
     generate [--check]                    regenerate assignment/ (student stubs) from solution/
     samples DIR                           write the bundled sample submissions into DIR
+    report GRADED_DIR                     write each student's report.html/.md and GRADED_DIR/index.html
+    gradebook GRADED_DIR                  create/extend rubric_scores.csv; merge it into GRADED_DIR/grades.csv
+    handout [--out ZIP]                   build the student handout (default dist/student.zip)
+    gradescope [--out ZIP]                build Gradescope's autograder zip (default dist/gradescope_autograder.zip)
+    nbgrader [--out DIR]                  build the nbgrader course directory (default dist/nbgrader)
 """
 from __future__ import annotations
 
@@ -20,6 +25,17 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--check", action="store_true", help="only report files that are out of date")
     samples = commands.add_parser("samples", help="write the bundled sample submissions into a folder")
     samples.add_argument("folder", type=Path)
+    handout = commands.add_parser("handout", help="build the student handout zip")
+    handout.add_argument("--out", type=Path, help="zip to write (default: dist/student.zip)")
+    gradescope = commands.add_parser("gradescope", help="build Gradescope's autograder zip")
+    gradescope.add_argument("--out", type=Path, help="zip to write (default: dist/gradescope_autograder.zip)")
+    course = commands.add_parser("nbgrader", help="build the nbgrader course directory")
+    course.add_argument("--out", type=Path, help="folder to write (default: dist/nbgrader)")
+    report = commands.add_parser("report", help="render per-submission reports and the class dashboard")
+    report.add_argument("graded", type=Path, help="a grade-all output folder (or one submission's folder)")
+    report.add_argument("--similarity", type=float, default=0.9, help="flag code pairs at least this similar")
+    book = commands.add_parser("gradebook", help="merge autograder and write-up scores into grades.csv")
+    book.add_argument("graded", type=Path, help="a grade-all output folder")
     one = commands.add_parser("grade", help="grade one submission (a folder or a .zip)")
     one.add_argument("submission", type=Path)
     one.add_argument("--out", type=Path, help="output folder (default: graded/<submission name>)")
@@ -50,6 +66,42 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in write_samples(args.folder):
             print(f"{path}: {SAMPLES[path.name][2]}")
+        return 0
+    if args.command in ("handout", "gradescope"):
+        from autograder import package
+
+        build = package.build_handout if args.command == "handout" else package.build_gradescope
+        path = build(args.out) if args.out else build()
+        print(f"wrote {path}")
+        return 0
+    if args.command == "nbgrader":
+        from autograder import nbgrader_course
+
+        path = nbgrader_course.build(args.out) if args.out else nbgrader_course.build()
+        print(f"wrote {path}")
+        return 0
+    if args.command == "report":
+        from autograder import report
+
+        if (args.graded / "results.json").is_file():
+            print(f"wrote {report.render_submission(args.graded)}")
+            return 0
+        if not args.graded.is_dir():
+            print(f"error: {args.graded} is not a folder of graded submissions", file=sys.stderr)
+            return 2
+        print(f"wrote {report.render_class(args.graded, args.similarity)}")
+        return 0
+    if args.command == "gradebook":
+        from autograder import gradebook
+
+        try:
+            path, notes = gradebook.merge(args.graded)
+        except gradebook.GradebookError as error:
+            print(f"error: {error}\nnothing was written.", file=sys.stderr)
+            return 2
+        for note in notes:
+            print(f"note: {note}")
+        print(f"wrote {path}")
         return 0
     if args.command == "grade":
         from autograder import results

@@ -8,6 +8,7 @@ arrays and dicts are mirrored, and student errors surface as exceptions in the g
 """
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import sys
@@ -63,6 +64,7 @@ class RemoteMlp:
         self.submission, self.limits, self.call_seconds, self.level = submission.resolve(), limits, call_seconds, level
         self.mnist = (mnist or mnist_dir()).resolve()
         self._tmp = tempfile.TemporaryDirectory(prefix="mlp-kit-")
+        os.chmod(self._tmp.name, 0o755)  # the worker's uid must read the kit copy (public code only)
         self.kit = build_kit(Path(self._tmp.name) / "kit")
         self.sandbox: Sandbox | None = None
         self.replies: queue.Queue = queue.Queue()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -26,13 +27,25 @@ def build(tests: list[TestResult], output: str, execution_time: float, accuracy:
     }
 
 
+def finite(value):
+    """``value`` with every nan or infinite float replaced by None (JSON has no NaN; Gradescope rejects it)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
 def write_atomic(path: Path, data: dict) -> None:
-    """Write JSON so readers see the old file or the new one, never half of one."""
+    """Write strict JSON so readers see the old file or the new one, never half of one."""
+    data = finite(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
+            json.dump(data, f, indent=2, allow_nan=False)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())

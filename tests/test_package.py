@@ -1,0 +1,375 @@
+"""The two zips the kit ships: the student handout (works as its README says, leaks nothing) and Gradescope's
+autograder (setup.sh + run_autograder at the root; a valid results.json for good, empty and crashing submissions)."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shlex
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from autograder import generate, intake, package
+
+ROOT = Path(__file__).resolve().parent.parent
+KIT_BIN = Path(sys.executable).parent  # the kit's .venv/bin: python, python3, pytest
+MNIST = ROOT / "data" / "mnist"
+HANDOUT = {
+    "Makefile", "README.md", "pyproject.toml", "requirements.txt",
+    "assignment/REPORT.md", "assignment/__init__.py", "assignment/mlp.py", "assignment/train.py",
+    "data/__init__.py", "data/fetch.py", "data/idx.py",
+    *(f"tests_public/{p.name}" for p in (ROOT / "tests_public").glob("*.py")),
+}
+# Distinctive text of the grader and of scoring.toml that must never reach students.
+GRADER_MARKERS = ("from autograder", "import autograder", "tests_hidden", "scoring.toml", "public_share",
+                  "audit_share", "chunk_seconds", "HiddenCheckFailed", "hidden-seed", "BEGIN SOLUTION")
+
+
+def unpack(archive: Path, dest: Path) -> Path:
+    """Extract like unzip does: keep each member's Unix mode (zipfile.extractall drops it)."""
+    with zipfile.ZipFile(archive) as z:
+        for info in z.infolist():
+            target = z.extract(info, dest)
+            mode = info.external_attr >> 16 & 0o777
+            if mode:
+                os.chmod(target, mode)
+    return dest
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The caller's environment with the kit's venv first on PATH (as if activated), one BLAS thread."""
+    base = {k: v for k, v in os.environ.items() if k not in ("MNIST_DIR", "MLP_SUBMISSION", "PYTHONPATH")}
+    return base | {"PATH": f"{KIT_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(KIT_BIN.parent),
+                   "OPENBLAS_NUM_THREADS": "1"} | extra
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
+
+
+# ------------------------------------------------------------------------------------------- student handout
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory) -> Path:
+    return package.build_handout(tmp_path_factory.mktemp("dist") / "student.zip")
+
+
+@pytest.fixture(scope="module")
+def student(handout, tmp_path_factory) -> Path:
+    return unpack(handout, tmp_path_factory.mktemp("student"))
+
+
+def readme_commands(folder: Path) -> list[str]:
+    """Every line of the README's ```bash blocks, without comments."""
+    blocks = re.findall(r"```bash\n(.*?)```", (folder / "README.md").read_text(), flags=re.S)
+    return [line.split("  #")[0].strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def run(command: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, shell=True, cwd=cwd, env=env(**extra), capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_handout_is_deterministic_and_holds_exactly_the_student_files(handout, tmp_path):
+    again = package.build_handout(tmp_path / "again.zip")
+    assert again.read_bytes() == handout.read_bytes()
+    with zipfile.ZipFile(handout) as z:
+        names = z.namelist()
+        assert names == sorted(names)
+        assert set(names) == HANDOUT
+        assert {i.date_time for i in z.infolist()} == {package.FIXED_TIME}
+        assert z.read("README.md") == (ROOT / "autograder/STUDENT_README.md").read_bytes()
+        assert z.read("assignment/mlp.py").decode() == generate.generated_files()["mlp.py"]
+        requirements = z.read("requirements.txt").decode()
+    for name in ("numpy", "matplotlib", "pytest", "hypothesis"):
+        assert re.search(rf"^{name}\b", requirements, flags=re.M), requirements
+
+
+def test_readme_documents_every_step(student):
+    commands = readme_commands(student)
+    for expected in ("python3 -m venv .venv", "pip install -r requirements.txt", "python -m data.fetch",
+                     "pytest tests_public", "pytest tests_public -m softmax", "python -m assignment.train"):
+        assert expected in commands, commands
+    text = (student / "README.md").read_text()
+    assert "does **not** mean full marks" in text
+    assert all(name in text for name in ("mlp.py", "REPORT.md", "curves.png", "submission.zip"))
+
+
+def test_readme_commands_work_in_the_unpacked_handout(student):
+    """Run the README's commands (but the venv and pip steps, offline) with the kit's venv as the activated one."""
+    skipped = ("python3 -m venv", "pip install", "source ")
+    commands = [c for c in readme_commands(student) if not c.startswith(skipped)]
+    by_command = {}
+    for command in commands:
+        by_command[command] = run(command, student, MNIST_DIR=str(MNIST))
+
+    fetch = by_command["python -m data.fetch"]
+    assert fetch.returncode == 0 and "MNIST ready" in fetch.stdout, fetch.stderr
+
+    for command, only in (("pytest tests_public", None), ("pytest tests_public -m softmax", "softmax")):
+        proc = by_command[command]
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 1, out
+        assert "Traceback" not in out and "raise NotImplementedError" not in out, out
+        summary = re.search(r"=+ (\d+) failed(, \d+ deselected)? in [\d.]+s =+$", out, flags=re.M)
+        assert summary, out  # nothing passed, nothing errored
+        report = out.split(" FAILURES ", 1)[1].split(" short test summary info ")[0]
+        bodies = [b.strip("=\n ") for b in re.split(r"(?m)^_{3,} .+ _{3,}$", report)[1:]]
+        assert len(bodies) == int(summary.group(1)) > 0, report
+        for body in bodies:  # one clean line per failure
+            assert len(body.splitlines()) == 1 and "is not implemented yet" in body, body
+            assert only is None or body.startswith(f"{only} is not implemented yet"), body
+        assert "does not mean full marks" in out
+
+    train = by_command["python -m assignment.train"]
+    assert train.returncode == 1 and "Traceback" not in train.stderr, train.stderr
+    assert "is not implemented yet" in train.stderr.strip().splitlines()[-1]
+
+
+def test_the_documented_submission_zip_is_accepted_by_the_grader(student, tmp_path):
+    (student / "runs/assignment").mkdir(parents=True, exist_ok=True)
+    (student / "runs/assignment/curves.png").write_bytes(tiny_png())
+    command = next(c for c in readme_commands(student) if "submission.zip" in c)
+    proc = run(command, student)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(student / "submission.zip") as z:
+        assert sorted(z.namelist()) == ["REPORT.md", "curves.png", "mlp.py"]
+    staged = intake.stage(student / "submission.zip", tmp_path / "staged")
+    assert staged.error is None and not staged.notes, (staged.error, staged.notes)
+    staged_names = sorted(p.name for p in (tmp_path / "staged").iterdir())
+    assert {"REPORT.md", "mlp.py"} < set(staged_names) and any(n.endswith(".png") for n in staged_names)
+    dry = subprocess.run(["make", "-n", "setup", "data", "test", "train", "submission"], cwd=student,
+                         capture_output=True, text=True) if shutil.which("make") else None
+    assert dry is None or dry.returncode == 0, dry.stderr
+
+
+def hidden_test_names() -> set[str]:
+    """Names of the hidden test functions, except those a public test also uses (those are public anyway)."""
+    def names(folder: str) -> set[str]:
+        return {node.name for path in (ROOT / folder).glob("*.py") for node in ast.walk(ast.parse(path.read_text()))
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test")}
+    return names("tests_hidden") - names("tests_public")
+
+
+def test_handout_leaks_no_solution_hidden_test_or_grader(handout):
+    source = (ROOT / "solution/mlp.py").read_text()
+    public = "\n".join(generate.generated_files().values())  # the stubs and the given code, public by design
+    regions = [r for r in generate.solution_regions(source) if r.strip()]
+    assert len(regions) == 5
+    lines = {line.strip() for r in regions for line in r.splitlines()
+             if len(line.strip()) >= 20 and line.strip() not in public}
+    hidden = hidden_test_names()
+    assert len(lines) >= 5 and len(hidden) >= 10
+    # Staff-only files (solution/'s train.py and REPORT.md are handed out as they are, by design).
+    secret_files = {p.read_bytes() for folder in ("tests_hidden", "autograder") for p in (ROOT / folder).rglob("*")
+                    if p.is_file() and p.suffix != ".pyc" and p.name not in ("__init__.py", "STUDENT_README.md")}
+    secret_files = (secret_files | {(ROOT / "solution/mlp.py").read_bytes()}) - {b""}
+
+    with zipfile.ZipFile(handout) as z:
+        entries = {name: z.read(name) for name in z.namelist()}
+    assert not [n for n in entries if n.split("/")[0] in ("solution", "tests_hidden", "autograder")
+                or n.endswith("scoring.toml")]
+    for name, data in entries.items():
+        text = data.decode()
+        assert data not in secret_files, f"{name} is a copy of a staff file"
+        for region in regions:
+            assert region not in text and region.strip() not in text, f"{name} holds a solution region"
+        for line in lines:
+            assert line not in text, f"{name} holds the solution line {line!r}"
+        for test in hidden:
+            assert not re.search(rf"\b{test}\b", text), f"{name} names the hidden test {test}"
+        for marker in GRADER_MARKERS:
+            assert marker not in text, f"{name} mentions {marker!r}"
+
+
+# --------------------------------------------------------------------------------------------- Gradescope
+
+VISIBILITY = {"visible", "hidden", "after_due_date", "after_published"}
+
+
+def check_gradescope_schema(data: dict) -> None:
+    """Gradescope's documented results.json format (the fields this kit may use)."""
+    def number(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+    assert isinstance(data, dict)
+    assert "score" in data or all("score" in t for t in data.get("tests", [])), "no score anywhere"
+    if "score" in data:
+        assert number(data["score"])
+    for key in ("execution_time",):
+        if key in data:
+            assert number(data[key]) and data[key] >= 0
+    for key in ("output",):
+        if key in data:
+            assert isinstance(data[key], str)
+    if "output_format" in data:
+        assert data["output_format"] in {"text", "html", "simple_format", "md", "ansi"}
+    for key in ("visibility", "stdout_visibility"):
+        if key in data:
+            assert data[key] in VISIBILITY, (key, data[key])
+    assert isinstance(data.get("tests", []), list)
+    for test in data.get("tests", []):
+        assert isinstance(test, dict)
+        assert isinstance(test["name"], str) and test["name"]
+        assert number(test["score"]) and number(test["max_score"]) and 0 <= test["score"] <= test["max_score"]
+        assert test["status"] in {"passed", "failed"}
+        assert isinstance(test["output"], str)
+        assert test["visibility"] in VISIBILITY
+        if "number" in test:
+            assert isinstance(test["number"], str)
+        if "tags" in test:
+            assert isinstance(test["tags"], list) and all(isinstance(t, str) for t in test["tags"])
+    if "leaderboard" in data:
+        assert isinstance(data["leaderboard"], list)
+        for entry in data["leaderboard"]:
+            assert isinstance(entry, dict) and isinstance(entry["name"], str)
+            assert number(entry["value"]) or isinstance(entry["value"], str)
+            assert set(entry) <= {"name", "value", "order"}
+    json.dumps(data, allow_nan=False)  # Gradescope's parser rejects NaN/Infinity
+
+
+def make_root(zip_path: Path, folder: Path) -> Path:
+    """A simulated /autograder: the zip unpacked into source/, MNIST linked in, setup.sh run without installs."""
+    root = folder / "autograder"
+    source = unpack(zip_path, root / "source")
+    (source / "data/mnist").symlink_to(MNIST)
+    proc = subprocess.run(["bash", str(source / "setup.sh")], env=env(AUTOGRADER_ROOT=str(root), SKIP_INSTALL="1"),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "MNIST ready" in proc.stdout, proc.stdout
+    return root
+
+
+@pytest.fixture(scope="module")
+def gradescope_zip(tmp_path_factory) -> Path:
+    return package.build_gradescope(tmp_path_factory.mktemp("dist") / "gradescope_autograder.zip")
+
+
+@pytest.fixture(scope="module")
+def gs_root(gradescope_zip, tmp_path_factory) -> Path:
+    return make_root(gradescope_zip, tmp_path_factory.mktemp("gradescope"))
+
+
+def grade(root: Path, mlp_source: str, prefix: tuple[str, ...] = (), **extra: str) -> tuple[dict, float, str]:
+    """Put a submission in root/submission, run run_autograder; (results.json, seconds, output)."""
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    (root / "submission").mkdir()
+    (root / "submission/mlp.py").write_text(mlp_source)
+    start = time.perf_counter()
+    proc = subprocess.run([*prefix, str(root / "source/run_autograder")], env=env(AUTOGRADER_ROOT=str(root), **extra),
+                          capture_output=True, text=True, timeout=600)
+    seconds = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = root / "results/results.json"
+    assert [p.name for p in (root / "results").iterdir()] == ["results.json"]  # no temp file left behind
+    data = json.loads(results.read_text())
+    check_gradescope_schema(data)
+    return data, seconds, proc.stdout + proc.stderr
+
+
+def test_gradescope_zip_follows_the_contract(gradescope_zip, tmp_path):
+    assert package.build_gradescope(tmp_path / "again.zip").read_bytes() == gradescope_zip.read_bytes()
+    with zipfile.ZipFile(gradescope_zip) as z:
+        infos = {i.filename: i for i in z.infolist()}
+    for script in ("setup.sh", "run_autograder"):
+        assert stat.S_IMODE(infos[script].external_attr >> 16) == 0o755
+    tops = {name.split("/")[0] for name in infos}
+    assert tops == {"setup.sh", "run_autograder", "pyproject.toml", "autograder", "solution", "tests_public",
+                    "tests_hidden", "assignment", "data"}
+    assert {"autograder/scoring.toml", "autograder/worker/serve.py", "solution/mlp.py", "assignment/train.py",
+            "data/fetch.py", "data/idx.py"} <= set(infos)
+    assert not [n for n in infos if n.startswith(("data/mnist", ".venv", "dist", "runs")) or "__pycache__" in n
+                or n.endswith(".pyc")]
+
+
+def test_setup_keeps_the_grader_private_to_root(gs_root):
+    source = gs_root / "source"
+    for private in ("autograder", "solution", "tests_hidden"):
+        assert stat.S_IMODE((source / private).stat().st_mode) == 0o700, private
+    assert stat.S_IMODE(source.stat().st_mode) == 0o755
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the autograder's sandbox needs root")
+slow = pytest.mark.slow  # grades whole submissions (a few seconds each)
+
+
+@slow
+@needs_root
+def test_solution_gets_full_marks(gs_root):
+    data, seconds, output = grade(gs_root, (ROOT / "solution/mlp.py").read_text(), AUTOGRADER_ARGS="--seed 1")
+    assert data["score"] == 100, output
+    assert all(t["status"] == "passed" for t in data["tests"])
+    assert data["leaderboard"][0]["value"] >= 95
+
+
+@slow
+@needs_root
+def test_untouched_stubs_get_zero(gs_root):
+    data, _, output = grade(gs_root, (gs_root / "source/assignment/mlp.py").read_text(), AUTOGRADER_ARGS="--seed 1")
+    assert data["score"] == 0, output
+    assert all(t["status"] == "failed" for t in data["tests"])
+    assert any("is not implemented yet" in t["output"] for t in data["tests"])
+
+
+@slow
+@needs_root
+def test_a_submission_that_exits_at_import_gets_zero_and_a_reason(gs_root):
+    source = (ROOT / "solution/mlp.py").read_text() + "\n\nimport os\n\nos._exit(3)  # at import time\n"
+    data, _, output = grade(gs_root, source, AUTOGRADER_ARGS="--seed 1")
+    assert data["score"] == 0, output
+    assert all(t["status"] == "failed" for t in data["tests"])
+    assert "status 3" in json.dumps(data), data["tests"][0]["output"]
+
+
+def test_run_autograder_writes_a_zero_when_the_grader_cannot_start(gs_root, tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text("#!/bin/sh\nexit 7\n")
+    (fake / "python3").chmod(0o755)
+    data, _, _ = grade(gs_root, "pass\n", PATH=f"{fake}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert data["score"] == 0 and "exit status 7" in data["output"]
+
+
+@slow
+@needs_root
+@pytest.mark.skipif(not shutil.which("prlimit"), reason="needs util-linux's prlimit")
+def test_grading_time_with_one_thread_and_768_mb(gradescope_zip, tmp_path, capsys):
+    """Gradescope-like limits: one BLAS thread, 768 MB of address space. Prints the figures; asserts no timing.
+
+    A hard 768 MB RLIMIT_AS is inherited by the sandbox, whose own prlimit then cannot set its larger limit
+    (scoring.toml's memory_mb, and the bubblewrap probe's default 2 GiB) without CAP_SYS_RESOURCE: the grader
+    reports an internal error. So the timed run caps the grader with a soft 768 MB limit and each sandboxed
+    worker with memory_mb = 768."""
+    limit = 768 << 20
+    solution = (ROOT / "solution/mlp.py").read_text()
+    strict_root = make_root(gradescope_zip, tmp_path / "strict")
+    strict, strict_seconds, _ = grade(strict_root, solution, ("prlimit", f"--as={limit}", "--"),
+                                      AUTOGRADER_ARGS="--seed 1")
+
+    root = make_root(gradescope_zip, tmp_path / "soft")
+    scoring = root / "source/autograder/scoring.toml"
+    scoring.write_text(re.sub(r"(?m)^memory_mb = \d+", "memory_mb = 768", scoring.read_text()))
+    data, seconds, output = grade(root, solution, ("prlimit", f"--as={limit}:unlimited", "--"),
+                                  AUTOGRADER_ARGS="--seed 1")
+    with capsys.disabled():
+        print(f"\n[gradescope-like] hard --as={limit}: score {strict['score']:g} in {strict_seconds:.1f} s"
+              + ("" if strict["score"] == 100 else f" ({strict['tests'][0]['output'][:300]})"))
+        print(f"[gradescope-like] grader soft-capped and each worker capped at 768 MB, 1 thread: score "
+              f"{data['score']:g}, run_autograder {seconds:.1f} s wall (grader's execution_time "
+              f"{data['execution_time']} s, training {data['extra_data'].get('training', {}).get('seconds')} s, "
+              f"isolation {data['extra_data'].get('isolation')})")
+    assert data["score"] == 100, output
