@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: setup sandbox data run train grade-samples test stubs bench clean
+.PHONY: setup sandbox browser data run train grade-samples test stubs bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ sandbox:
 	  (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null 2>&1; } || \
 	  echo "note: bubblewrap is not installed (apt-get install bubblewrap); the autograder will use its fallback"
 
+# headless Chromium + Selenium for the report/dashboard tests in tests/test_reports.py (they skip without them).
+browser: $(INSTALLED)
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1; } || \
+	  echo "note: chromium/chromium-driver are not installed (apt-get install chromium chromium-driver); browser tests will skip"
+	@$(BIN)/python -c "import selenium" 2>/dev/null || $(BIN)/pip install --quiet -e '.[browser]'
+
 data: $(INSTALLED)
 	$(BIN)/python -m data.fetch
 
@@ -35,7 +42,7 @@ grade-samples: setup
 	$(BIN)/python -m autograder samples runs/class
 	$(BIN)/python -m autograder grade-all runs/class -j 2 --out runs/class-graded
 
-test: setup course-deps
+test: setup course-deps browser
 	$(BIN)/python -m autograder generate --check
 	$(BIN)/python -m pytest -q tests
 

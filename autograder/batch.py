@@ -123,4 +123,11 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
             bar = "#" * int(20 * done / len(todo))
             print(f"[{bar:<20}] {done}/{len(todo)}  {student}: {data['score']:g} ({status_of(data)}), "
                   f"{time.perf_counter() - start:.0f} s", flush=True)
-    return write_gradebook(out, list(found))
+    path = write_gradebook(out, list(found))
+    try:  # the class dashboard; a failure there never loses the gradebook
+        from autograder.report import render_class
+
+        print(f"wrote {render_class(out)}", flush=True)
+    except Exception as error:  # noqa: BLE001
+        print(f"warning: no class dashboard ({type(error).__name__}: {error})", file=sys.stderr)
+    return path

@@ -125,6 +125,12 @@ def grade(upload: Path, out: Path, options: Options | None = None) -> dict:
                                                    "hidden tests and the training run count too.")
     data = results.build(tests, output, time.perf_counter() - start, accuracy, extra)
     results.write_atomic(out / "results.json", data)
+    try:  # report.html/.md next to results.json; a failure there never loses the grade
+        from autograder.report import try_render_submission
+
+        try_render_submission(out)
+    except Exception:  # noqa: BLE001
+        pass
     return data
 
 

@@ -1,0 +1,234 @@
+"""The class dashboard, ``GRADED_DIR/index.html``: a sortable table of students linking to their reports,
+histograms of totals and test accuracies, the checks failed most often, and submissions flagged for a closer
+look (banned imports, timeouts, grader errors, a failed training audit, suspicious static findings, startup
+files in the upload, near-identical code between two students).
+"""
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from urllib.parse import quote
+
+from autograder.batch import status_of
+from autograder.report import similarity
+from autograder.report.common import data_uri, esc, page
+from autograder.report.submission import _write, accuracy, load, max_score
+
+FAILED_LINE = re.compile(r"^- (FAILED|TIMED OUT) ([^:\n]+?)(?::\s*(.*))?$", re.MULTILINE)
+PARAMETERS = re.compile(r"\[.*\]$")
+STARTUP_FILES = ("conftest.py", "sitecustomize.py", "usercustomize.py", "numpy.py", ".pth")
+TOP_FAILED = 15
+
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var heads = table.querySelectorAll("th.sortable");
+  heads.forEach(function (th, col) {
+    th.tabIndex = 0;
+    function sort() {
+      var asc = th.getAttribute("aria-sort") !== "ascending";
+      heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+      var numeric = th.dataset.type === "number";
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].dataset.value, y = b.cells[col].dataset.value;
+        if (numeric) {
+          x = x === "" ? -Infinity : parseFloat(x); y = y === "" ? -Infinity : parseFloat(y);
+          return asc ? x - y : y - x;
+        }
+        return asc ? x.localeCompare(y) : y.localeCompare(x);
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    }
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
+  });
+});
+"""
+
+
+def _histogram(values: list[float], bins: list[float], title: str, xlabel: str) -> str | None:
+    if not values:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 2.8), dpi=90)
+    ax.hist(values, bins=bins, color="#2f81f7", edgecolor="white")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("students")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return data_uri(buffer.getvalue())
+
+
+def failed_checks(tests: list[dict]) -> list[tuple[str, str]]:
+    """(check, first message line) for each failed check in a results' tests; parameters are dropped."""
+    found = []
+    for test in tests:
+        if test.get("status") == "passed":
+            continue
+        group = test["name"].replace(" tests)", ")")
+        lines = FAILED_LINE.findall(test.get("output", ""))
+        if lines:
+            for kind, name, message in lines:
+                base = PARAMETERS.sub("", name.strip())
+                found.append((f"{group}: {base}" + (" (timed out)" if kind == "TIMED OUT" else ""),
+                              (message or "").strip()))
+        elif test["name"] == "training run on MNIST":
+            found.append((test["name"], test.get("output", "").split("\n", 1)[0]))
+    return found
+
+
+def flags_of(data: dict) -> list[str]:
+    """Reasons to look at a submission more closely (without similarity, computed class-wide)."""
+    extra = data.get("extra_data", {})
+    flags = []
+    if extra.get("grader_error"):
+        flags.append("grader error: " + str(extra["grader_error"]).strip().splitlines()[-1][:200])
+    banned = [f for f in extra.get("static_findings", []) if f and f[0] == "banned"]
+    if banned:
+        flags.append("banned import: " + "; ".join(str(f[2] if len(f) > 2 else f) for f in banned)[:300])
+    if any("timed out" in t.get("tags", []) for t in data.get("tests", [])):
+        flags.append("timed out")
+    for test in data.get("tests", []):
+        if "audit failed" in test.get("output", ""):
+            flags.append("training audit failed (weights moved away from the reference replay)")
+    suspicious = [f for f in extra.get("static_findings", []) if f and f[0] == "suspicious"]
+    if suspicious:
+        flags.append("suspicious code: " + "; ".join(
+            (f"line {f[1]}: " if isinstance(f[1], int) else "") + str(f[2] if len(f) > 2 else "")
+            for f in suspicious)[:400])
+    startup = [n for n in extra.get("intake_notes", []) if any(s in n for s in STARTUP_FILES)]
+    if startup:
+        flags.append("upload held start-up files: " + "; ".join(startup)[:300])
+    return flags
+
+
+def _link(graded: Path, student: str) -> str:
+    """The student's name, linking to their report when it exists."""
+    if (graded / student / "report.html").is_file():
+        return f'<a href="{quote(student)}/report.html">{esc(student)}</a>'
+    return esc(student)
+
+
+def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD) -> Path:
+    """Write ``graded/index.html`` from every ``graded/<student>/results.json``; return its path."""
+    graded = Path(graded)
+    students = sorted(p.name for p in graded.iterdir()
+                      if p.is_dir() and not p.name.startswith(".") and (p / "results.json").is_file())
+    loaded = {}
+    for student in students:
+        try:
+            loaded[student] = load(graded / student)
+        except (OSError, ValueError):
+            continue
+    flags: dict[str, list[str]] = {s: flags_of(d) for s, d in loaded.items()}
+    sources = {}
+    for student in loaded:
+        try:
+            sources[student] = (graded / student / "submission" / "mlp.py").read_text(errors="replace")
+        except OSError:
+            pass
+    pairs = similarity.similar_pairs(sources, threshold)
+    for a, b, score in pairs:
+        flags[a].append(f"code {100 * score:.0f}% similar to {b}")
+        flags[b].append(f"code {100 * score:.0f}% similar to {a}")
+
+    rows, totals, accuracies = [], [], []
+    check_counts: Counter = Counter()
+    check_example: dict[str, str] = {}
+    check_students: dict[str, list[str]] = defaultdict(list)
+    for student, data in loaded.items():
+        total, top, acc, status = data.get("score", 0), max_score(data), accuracy(data), status_of(data)
+        totals.append(total)
+        if acc is not None:
+            accuracies.append(acc)
+        for check in {c for c, _ in failed_checks(data.get("tests", []))}:
+            check_counts[check] += 1
+            check_students[check].append(student)
+        for check, message in failed_checks(data.get("tests", [])):
+            check_example.setdefault(check, message)
+        link = _link(graded, student)
+        status_class = "pass" if status == "graded" else "fail"
+        rows.append(
+            f'<tr><td data-value="{esc(student)}">{link}</td>'
+            f'<td class="num" data-value="{total:g}">{total:g} / {top:g}</td>'
+            f'<td class="num" data-value="{"" if acc is None else f"{acc:.2f}"}">'
+            f'{"–" if acc is None else f"{acc:.2f}%"}</td>'
+            f'<td data-value="{esc(status)}" class="{status_class}">{esc(status)}</td>'
+            f'<td class="num" data-value="{len(flags[student])}">{len(flags[student]) or ""}</td></tr>')
+
+    parts = [f"<h1>Class dashboard: {esc(graded.name)}</h1>",
+             f'<p class="muted">{len(loaded)} graded submissions. Click a column header to sort; click a name for '
+             f"the student's report. Mean total {sum(totals) / max(1, len(totals)):.1f}"
+             + (f", median test accuracy {sorted(accuracies)[len(accuracies) // 2]:.2f}%" if accuracies else "")
+             + ".</p>",
+             '<table class="sortable" id="students"><thead><tr>'
+             '<th class="sortable" data-type="text">student</th>'
+             '<th class="sortable num" data-type="number">total</th>'
+             '<th class="sortable num" data-type="number">test accuracy</th>'
+             '<th class="sortable" data-type="text">status</th>'
+             '<th class="sortable num" data-type="number">flags</th>'
+             "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"]
+
+    figures = []
+    hist = _histogram(totals, list(range(0, 101, 5)), "Total scores", "points (of 100)")
+    if hist:
+        figures.append(f'<figure><img id="hist-total" alt="histogram of total scores" src="{hist}"></figure>')
+    hist = _histogram(accuracies, list(range(0, 101, 5)), "Test accuracy (training run)", "% on MNIST test set")
+    if hist:
+        figures.append(f'<figure><img id="hist-accuracy" alt="histogram of test accuracies" src="{hist}"></figure>')
+    parts.append("<h2>Distributions</h2>" + ('<div class="figures">' + "".join(figures) + "</div>" if figures
+                                             else '<p class="muted">Nothing graded yet.</p>'))
+    if not accuracies:
+        parts.append('<p class="muted">No training runs (graded with --no-training): no accuracy histogram.</p>')
+
+    parts.append("<h2>Checks failed most often</h2>")
+    if check_counts:
+        items = "".join(
+            f'<tr><td>{esc(check)}</td><td class="num">{count}</td><td>{esc(check_example.get(check, "")[:200])}'
+            f'</td><td>{", ".join(esc(s) for s in sorted(check_students[check])[:8])}'
+            f'{" ..." if count > 8 else ""}</td></tr>'
+            for check, count in check_counts.most_common(TOP_FAILED))
+        parts.append('<table id="failed-checks"><thead><tr><th>check</th><th class="num">students</th>'
+                     f"<th>first message</th><th>who</th></tr></thead><tbody>{items}</tbody></table>")
+    else:
+        parts.append('<p class="pass">No check failed.</p>')
+
+    parts.append("<h2>Flagged for a closer look</h2>")
+    flagged = {s: f for s, f in flags.items() if f}
+    if flagged:
+        items = "".join(f"<tr><td>{_link(graded, s)}</td><td><ul>" + "".join(f"<li>{esc(x)}</li>" for x in f)
+                        + "</ul></td></tr>" for s, f in flagged.items())
+        parts.append(f'<table id="flags"><thead><tr><th>student</th><th>why</th></tr></thead><tbody>{items}'
+                     "</tbody></table>")
+    else:
+        parts.append('<p class="pass">Nothing flagged.</p>')
+    parts.append(f"<h3>Similar code (score &ge; {threshold:.2f})</h3>")
+    if pairs:
+        items = "".join(f'<tr><td>{esc(a)}</td><td>{esc(b)}</td><td class="num">{score:.3f}</td></tr>'
+                        for a, b, score in pairs)
+        parts.append(f'<table id="similar"><thead><tr><th>student</th><th>student</th><th class="num">similarity'
+                     f"</th></tr></thead><tbody>{items}</tbody></table>")
+    else:
+        parts.append('<p class="muted">No pair above the threshold.</p>')
+    parts.append('<p class="muted">Similarity compares the graded functions only (docstrings, comments and '
+                 "untouched stubs left out; names, numbers and strings normalised), with difflib's "
+                 "SequenceMatcher. These functions are short, so independent correct solutions can look alike: "
+                 "a score is a reason to read both, not a verdict.</p>")
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime())
+    parts.append(f'<p class="muted">Generated by the mnist-mlp-kit autograder, {stamp}.</p>')
+    path = graded / "index.html"
+    _write(path, page(f"Class dashboard: {graded.name}", "\n".join(parts), script=SORT_SCRIPT))
+    return path
