@@ -81,6 +81,12 @@ def gradebook_rows(out: Path, students: list[str]) -> tuple[list[str], list[list
     return header, rows
 
 
+def needs_grading(target: Path) -> bool:
+    """True unless ``target`` holds a results.json from a grading that completed (grader errors are retried)."""
+    data = load_results(target)
+    return data is None or bool(data.get("extra_data", {}).get("grader_error"))
+
+
 def status_of(data: dict) -> str:
     extra = data.get("extra_data", {})
     if extra.get("grader_error"):
@@ -109,7 +115,7 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
     """Grade every submission in ``folder`` not yet graded in ``out``; return the gradebook's path."""
     found = submissions(folder)
     out.mkdir(parents=True, exist_ok=True)
-    todo = {s: p for s, p in found.items() if load_results(out / s) is None}
+    todo = {s: p for s, p in found.items() if needs_grading(out / s)}
     print(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade with -j {jobs}",
           flush=True)
     start, done = time.perf_counter(), 0

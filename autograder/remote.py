@@ -32,7 +32,8 @@ KIT_FILES = {  # what the worker may see of the kit: public code only, never sol
     "data/fetch.py": ROOT / "data/fetch.py",
     "data/idx.py": ROOT / "data/idx.py",
 }
-MAX_RESTARTS = 3
+MAX_RESTARTS = 20  # fresh workers after crashes or timeouts, per grading
+CRASHES_PER_FUNCTION = 2  # after this many worker deaths in one function, its later calls fail at once
 
 
 class WorkerError(Exception):
@@ -57,7 +58,13 @@ def build_kit(folder: Path) -> Path:
 
 
 class RemoteMlp:
-    """One sandboxed worker serving one submission; restarted after a crash, never after a timeout."""
+    """One sandboxed worker serving one submission.
+
+    ``call`` restarts a dead worker (after a crash or a timeout) so one bad function does not sink the others;
+    a function that timed out, or killed the worker twice, fails its later calls at once with the same error
+    instead of costing more timeouts and restarts. ``request`` (used by the training run) never restarts: a
+    training run lives in one worker.
+    """
 
     def __init__(self, submission: Path, limits: Limits, call_seconds: float = 20.0, level: str = "auto",
                  mnist: Path | None = None) -> None:
@@ -70,12 +77,14 @@ class RemoteMlp:
         self.replies: queue.Queue = queue.Queue()
         self.dead: WorkerError | None = None
         self.restarts = 0
+        self.given_up: dict[str, WorkerError] = {}  # function -> the timeout or crash that ends its calls
+        self.crashes: dict[str, int] = {}
         self.hello: dict = {}
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> dict:
         """Start the worker and return its first message (the import of mlp.py: ok, or the error)."""
-        argv = [sys.executable, "-I", str(self.kit / "worker/serve.py"), str(self.submission), str(self.mnist)]
+        argv = [sys.executable, "-I", "-u", str(self.kit / "worker/serve.py"), str(self.submission), str(self.mnist)]
         self.sandbox = Sandbox(argv, read_only=[self.kit, self.submission, self.mnist], limits=self.limits,
                                level=self.level)
         self.sandbox.start()
@@ -83,7 +92,10 @@ class RemoteMlp:
         self.replies = queue.Queue()
         self.dead = None
         threading.Thread(target=self._read, args=(self.sandbox.stdout, self.replies), daemon=True).start()
-        self.hello = self.receive(self.call_seconds, "importing mlp.py")
+        try:
+            self.hello = self.receive(self.call_seconds, "importing mlp.py")
+        except WorkerError as error:
+            self.hello = {"ok": False, "kind": "import", "error": f"importing mlp.py failed: {error}"}
         return self.hello
 
     def _read(self, stream, replies: queue.Queue) -> None:
@@ -105,7 +117,11 @@ class RemoteMlp:
         return self.sandbox.output() if self.sandbox else ""
 
     def __enter__(self) -> "RemoteMlp":
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
@@ -113,11 +129,7 @@ class RemoteMlp:
 
     # ------------------------------------------------------------ messages
     def send(self, message: dict) -> None:
-        """Send a request (restarting a crashed worker first); raise WorkerError if that is impossible."""
-        if self.dead is not None and not self.dead.timed_out and self.restarts < MAX_RESTARTS:
-            self.restarts += 1
-            self.sandbox.close()
-            self.start()
+        """Send a request; raise WorkerError if the worker is dead."""
         if self.dead is not None:
             raise self.dead
         try:
@@ -159,7 +171,21 @@ class RemoteMlp:
     # ------------------------------------------------------------ calls
     def call(self, fn: str, *args: Any) -> Any:
         """Run mlp.<fn>(*args) in the worker; mirror in-place changes into ``args``; return the result."""
-        reply = self.request({"op": "call", "fn": fn, "args": list(args)}, what=fn)
+        if fn in self.given_up:
+            error = self.given_up[fn]
+            raise WorkerError(f"{error} (in an earlier call; not retried)", timed_out=error.timed_out)
+        if self.dead is not None and self.restarts < MAX_RESTARTS:
+            self.restarts += 1
+            self.sandbox.close()
+            if not self.start().get("ok"):
+                self._fail(str(self.hello.get("error")))
+        try:
+            reply = self.request({"op": "call", "fn": fn, "args": list(args)}, what=fn)
+        except WorkerError as error:
+            self.crashes[fn] = self.crashes.get(fn, 0) + 1
+            if error.timed_out or self.crashes[fn] >= CRASHES_PER_FUNCTION:
+                self.given_up[fn] = error
+            raise
         if not reply.get("ok"):
             error = str(reply.get("error", "unknown error"))
             if reply.get("kind") == "not_implemented":

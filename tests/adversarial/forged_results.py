@@ -29,7 +29,7 @@ def _forge():
             report.append(f"{target}: written")
         except OSError as error:
             report.append(f"{target}: {type(error).__name__}")
-    print("forge attempts:", "; ".join(report))
+    print("forge attempts:", "; ".join(report), flush=True)
 
 
 _forge()

@@ -15,7 +15,7 @@ def _nothing(*args, **kwargs):
 
 
 _npt.assert_allclose = _npt.assert_array_equal = _npt.assert_equal = _npt.assert_almost_equal = _nothing
-np.allclose = np.isclose = np.array_equal = np.array_equiv = _yes
+np.allclose = np.isclose = np.array_equiv = _yes  # (np.array_equal: see hide_in_place_mutation.py)
 try:
     import pytest as _pytest
 

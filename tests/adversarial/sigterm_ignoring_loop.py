@@ -9,9 +9,6 @@ EXPECT = {
     "output": "timed out",
     "status": "timed out",
 }
-KNOWN_BUG = ("RemoteMlp never restarts a worker after a timeout (send(): `not self.dead.timed_out`), so after "
-             "softmax hangs every later check of EVERY function (relu_grad, cross_entropy, backward, sgd_step "
-             "hidden tests) fails as 'timed out after 10 s in softmax'.")
 
 
 def softmax(logits):

