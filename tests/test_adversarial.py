@@ -23,7 +23,7 @@ import pytest
 
 from autograder.batch import status_of
 from autograder.sandbox import UIDS, uid_processes
-from submissions import make_submission
+from submissions import make_submission, processes_mentioning
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "adversarial"
@@ -148,23 +148,6 @@ class Graded:
     data: dict | None = None
     mtime: int = 0
     leftovers: list[str] = field(default_factory=list)
-
-
-def processes_mentioning(text: str) -> list[str]:
-    """Command lines of live processes that mention ``text`` (a sandboxed worker's argv names its submission)."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = next(line for line in Path(entry.path, "status").read_text().splitlines()
-                         if line.startswith("State:"))
-        except (OSError, StopIteration):
-            continue
-        if text in cmdline and " Z " not in state + " ":
-            found.append(f"{entry.name}: {cmdline[:200]}")
-    return found
 
 
 def _not_json(name: str):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from submissions import BUGGY, make_submission
+from submissions import BUGGY, make_submission, processes_mentioning
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = ("alice", "bob", "carol", "dave", "erin", "frank")
@@ -49,22 +49,6 @@ def run(folder: Path, out: Path) -> subprocess.CompletedProcess:
     proc = subprocess.run(command(folder, out), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
-
-
-def processes_mentioning(text: str) -> list[str]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = next(line for line in Path(entry.path, "status").read_text().splitlines()
-                         if line.startswith("State:"))
-        except (OSError, StopIteration):
-            continue
-        if text in cmdline and "Z" not in state.split()[1]:
-            found.append(f"{entry.name}: {cmdline[:200]}")
-    return found
 
 
 @pytest.fixture(scope="module")
