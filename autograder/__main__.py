@@ -12,6 +12,12 @@
 """
 from __future__ import annotations
 
+import os
+
+# The grader's own NumPy work (audits, measurements) runs beside a worker: one BLAS thread each (set before import).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 import argparse
 import sys
 from pathlib import Path
