@@ -79,6 +79,7 @@ import json
 import os
 import pwd
 import random
+import resource
 import select
 import shutil
 import signal
@@ -133,11 +134,19 @@ class Limits:
                 raise ValueError(f"Limits.{name} must be positive, not {value!r}")
 
     def prlimit(self) -> list[str]:
-        """The ``prlimit`` options that set these limits (soft:hard)."""
-        cpu = int(self.cpu_seconds)
-        return [f"--cpu={cpu}:{cpu + 1}", f"--as={self.memory_bytes}:{self.memory_bytes}",
-                f"--nproc={self.processes}:{self.processes}", f"--fsize={self.file_bytes}:{self.file_bytes}",
-                "--core=0:0"]
+        """The ``prlimit`` options that set these limits (soft:hard), each capped at the grader's own hard
+        limit (a grader started under e.g. ``prlimit --as=768M`` cannot raise its workers above that)."""
+
+        def capped(kind: int, value: int) -> int:
+            hard = resource.getrlimit(kind)[1]
+            return value if hard == resource.RLIM_INFINITY else min(value, hard)
+
+        cpu = capped(resource.RLIMIT_CPU, int(self.cpu_seconds) + 1)
+        memory = capped(resource.RLIMIT_AS, self.memory_bytes)
+        nproc = capped(resource.RLIMIT_NPROC, self.processes)
+        fsize = capped(resource.RLIMIT_FSIZE, self.file_bytes)
+        return [f"--cpu={cpu - 1}:{cpu}", f"--as={memory}:{memory}", f"--nproc={nproc}:{nproc}",
+                f"--fsize={fsize}:{fsize}", "--core=0:0"]
 
 
 HINTS = {

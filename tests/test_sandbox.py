@@ -451,3 +451,11 @@ def test_describe():
     assert describe(-9) == "killed by SIGKILL (memory or time limit?)"
     assert describe(-signal.SIGXFSZ) == "killed by SIGXFSZ (file size limit)"
     assert describe(-200) == "killed by signal 200"
+
+
+def test_limits_are_capped_at_the_graders_own_hard_limits():
+    """A grader started under a hard limit (Gradescope-like: 768 MB of address space) cannot raise its workers'."""
+    code = "from autograder.sandbox import Limits; print(' '.join(Limits(memory_bytes=2 << 30).prlimit()))"
+    out = subprocess.run(["prlimit", "--as=805306368", sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    assert "--as=805306368:805306368" in out, out
