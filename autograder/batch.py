@@ -28,12 +28,12 @@ PR_SET_PDEATHSIG = 1
 
 
 def submissions(folder: Path) -> dict[str, Path]:
-    """Student name -> upload (a folder or a .zip), as an LMS bulk download lays them out."""
+    """Student name -> upload (a folder, a .zip or a lone .py file), as an LMS bulk download lays them out."""
     found = {}
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
-        if entry.is_dir() or entry.suffix.lower() == ".zip":
+        if entry.is_dir() or entry.suffix.lower() in (".zip", ".py"):
             found[entry.stem if entry.is_file() else entry.name] = entry
     return found
 

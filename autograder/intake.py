@@ -106,7 +106,7 @@ class Entry:
 
 # ============================================================================ entry point
 def stage(upload: Path, dest: Path, limits: IntakeLimits = IntakeLimits()) -> Staged:
-    """Copy the gradable files of ``upload`` (folder, .zip or a lone mlp.py) into ``dest`` (created, must be empty)."""
+    """Copy the gradable files of ``upload`` (folder, .zip or a lone .py file) into ``dest`` (created, must be empty)."""
     upload, dest = Path(upload), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     if any(dest.iterdir()):
@@ -115,7 +115,9 @@ def stage(upload: Path, dest: Path, limits: IntakeLimits = IntakeLimits()) -> St
     try:
         if upload.is_dir():
             contents = _collect(_folder_entries(upload, limits, staged.notes), limits, staged.notes)
-        elif upload.is_file() and upload.name == "mlp.py":
+        elif upload.is_file() and upload.suffix == ".py":  # a lone file, e.g. an LMS's "smith_123_mlp.py"
+            if upload.name != "mlp.py":
+                staged.notes.append(f"graded the lone file {upload.name} as mlp.py")
             contents = _collect([_disk_entry(upload, ("mlp.py",))], limits, staged.notes)
         elif upload.is_file():
             contents = _read_zip(upload, limits, staged.notes)

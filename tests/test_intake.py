@@ -373,3 +373,12 @@ def test_whatever_the_member_names_only_allowed_files_land_in_dest(tmp_path_fact
     assert all(name in ("mlp.py", "REPORT.md") or name.endswith(".png") for name in written)
     assert ("mlp.py" in written) == staged.ok
     assert sorted(p.name for p in folder.iterdir()) == ["dest", "up.zip"], "nothing written outside dest"
+
+
+def test_a_lone_py_file_from_an_lms_is_graded_as_mlp_py(tmp_path):
+    upload = tmp_path / "smith_12345_mlp.py"
+    upload.write_text("def relu(z):\n    return z\n")
+    staged = stage(upload, tmp_path / "out")
+    assert staged.error is None and staged.found == ["mlp.py"]
+    assert (tmp_path / "out" / "mlp.py").read_text() == upload.read_text()
+    assert any("smith_12345_mlp.py" in note for note in staged.notes)
