@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import stat
 import shutil
 import sys
 import tempfile
@@ -32,6 +33,7 @@ KIT_FILES = {  # what the worker may see of the kit: public code only, never sol
     "data/fetch.py": ROOT / "data/fetch.py",
     "data/idx.py": ROOT / "data/idx.py",
 }
+SECRETS = ("solution", "tests_hidden", "autograder")  # folders of the kit no worker may read
 MAX_RESTARTS = 20  # fresh workers after crashes or timeouts, per grading
 CRASHES_PER_FUNCTION = 2  # after this many worker deaths in one function, its later calls fail at once
 
@@ -46,6 +48,22 @@ class WorkerError(Exception):
 
 class StudentError(Exception):
     """The student's function raised, returned something unsendable, or is missing."""
+
+
+def close_secrets(root: Path = ROOT) -> list[str]:
+    """Make the grader's secret folders 0700 (and return those changed).
+
+    Needed at the ``unprivileged`` level, where the worker sees every file that others may read; bubblewrap
+    shows the worker none of them anyway.
+    """
+    closed = []
+    for name in SECRETS:
+        path = root / name
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+            closed.append(name)
+    return closed
 
 
 def build_kit(folder: Path) -> Path:
@@ -80,6 +98,7 @@ class RemoteMlp:
         self.given_up: dict[str, WorkerError] = {}  # function -> the timeout or crash that ends its calls
         self.crashes: dict[str, int] = {}
         self.hello: dict = {}
+        self.closed_secrets: list[str] = []
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> dict:
@@ -87,6 +106,8 @@ class RemoteMlp:
         argv = [sys.executable, "-I", "-u", str(self.kit / "worker/serve.py"), str(self.submission), str(self.mnist)]
         self.sandbox = Sandbox(argv, read_only=[self.kit, self.submission, self.mnist], limits=self.limits,
                                level=self.level)
+        if self.sandbox.level == "unprivileged":
+            self.closed_secrets = close_secrets()
         self.sandbox.start()
         self.level = self.sandbox.level
         self.replies = queue.Queue()
