@@ -46,6 +46,11 @@ class TrainConfig:
     batch_size: int = 64
     momentum: float = 0.9
     seed: int = 0
+    lr_decay: float = 0.7  # the learning rate of epoch e is lr * lr_decay ** (e - 1)
+
+    def at_epoch(self, epoch: int) -> "TrainConfig":
+        """The configuration the steps of ``epoch`` (1-based) use: the decayed learning rate."""
+        return dataclasses.replace(self, lr=self.lr * self.lr_decay ** (epoch - 1))
 
 
 @dataclass
@@ -140,8 +145,9 @@ def train(mlp: ModuleType, data: Mnist, config: TrainConfig,
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         loss_sum = correct = 0.0
+        epoch_config = config.at_epoch(epoch)
         for step, idx in enumerate(batch_order(len(y_train), config.batch_size, config.seed, epoch)):
-            loss, hits = train_step(mlp, params, velocity, X_train[idx], y_train[idx], config)
+            loss, hits = train_step(mlp, params, velocity, X_train[idx], y_train[idx], epoch_config)
             loss_sum += loss * len(idx)
             correct += hits
             if on_step:
@@ -213,13 +219,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--momentum", type=float, default=defaults.momentum, help="0 for plain SGD")
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--lr-decay", type=float, default=defaults.lr_decay,
+                        help="learning rate factor per epoch (1 keeps it constant)")
     parser.add_argument("--out", help="output folder (default: runs/<submission folder name>)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    config = TrainConfig(args.epochs, args.lr, args.batch_size, args.momentum, args.seed)
+    config = TrainConfig(args.epochs, args.lr, args.batch_size, args.momentum, args.seed, args.lr_decay)
     out = Path(args.out or Path("runs") / Path(args.submission).resolve().name)
     try:
         mlp = load_submission(args.submission)

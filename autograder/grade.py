@@ -76,7 +76,7 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
     accuracy = 0.0
     if options.training:
         t = sc.training
-        config = kit_train.TrainConfig(t["epochs"], t["lr"], t["batch_size"], t["momentum"], seed % 2**31)
+        config = sc.train_config(seed % 2**31)
         with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level) as remote:
             if remote.hello.get("ok"):
                 outcome = training.run(remote, load_mnist(), config, t["seconds"], t["audit_share"],

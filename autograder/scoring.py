@@ -23,6 +23,13 @@ class Scoring:
     def total(self) -> float:
         return sum(self.functions.values()) + self.training["points"]
 
+    def train_config(self, seed: int) -> "TrainConfig":
+        """The graded training run's hyper-parameters, with ``seed``."""
+        from solution.train import TrainConfig
+
+        t = self.training
+        return TrainConfig(t["epochs"], t["lr"], t["batch_size"], t["momentum"], seed, t["lr_decay"])
+
     def sandbox_limits(self) -> Limits:
         lim = self.limits
         return Limits(wall_seconds=lim["sandbox_seconds"], cpu_seconds=lim["cpu_seconds"],

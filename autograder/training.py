@@ -75,6 +75,7 @@ def deviation(start: dict, got: dict, expected: dict) -> float:
     return float(np.sqrt(off / max(moved, 1e-12)))
 
 
+AHEAD = 2  # training requests queued in the worker's pipe, so it never idles while the grader checks a reply
 TRAIN_PROBE = 10_000  # train loss/accuracy are measured on this many training images (the first ones), to save time
 
 
@@ -99,7 +100,7 @@ def audit(state: tuple[dict, dict], after: tuple[dict, dict], chunk: tuple, data
           config: kit_train.TrainConfig) -> None:
     """Raise ValueError unless the worker's weights after ``chunk`` match a reference replay from ``state``."""
     epoch, lo, hi, batches = chunk
-    off = deviation(state[0], after[0], replay(state, batches[lo:hi], data, config))
+    off = deviation(state[0], after[0], replay(state, batches[lo:hi], data, config.at_epoch(epoch)))
     if not off <= AUDIT_MAX_DEVIATION:
         raise ValueError(
             f"audit failed: in epoch {epoch}, steps {lo}..{hi - 1} moved the weights away from what a correct "
@@ -112,8 +113,9 @@ def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: 
         rng: np.random.Generator, chunk_seconds: float = 20, chunk_mean: int = 30) -> TrainingOutcome:
     """Train in the worker under a total time budget and return the grader-measured outcome.
 
-    Pipelined: while the worker runs chunk k+1, the grader audits chunk k (and measures finished epochs), so
-    auditing every chunk costs the grader's second core, not wall time.
+    Pipelined: the worker always has the next request queued (it never waits for the grader), and while it runs
+    chunk k+1 the grader audits chunk k and measures finished epochs, so auditing every chunk costs the grader's
+    second core, not wall time.
     """
     outcome = TrainingOutcome(kit_train.History(config))
     params = reference.init_params(reference.LAYER_SIZES, rng)
@@ -130,15 +132,16 @@ def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: 
         reply = remote.request({"op": "train_begin", "params": params, "config": vars(config)}, 60, "train_begin")
         if not reply.get("ok"):
             raise ValueError(f"starting the training failed: {reply.get('error')}")
-        request(0)
+        for k in range(min(AHEAD, len(chunk_list))):
+            request(k)
         for k, chunk in enumerate(chunk_list):
             epoch, lo, hi, batches = chunk
             reply = remote.receive(max(0.1, min(chunk_seconds, deadline - time.perf_counter())),
                                    f"training (epoch {epoch})")
             if not reply.get("ok"):
                 raise ValueError(f"training failed in epoch {epoch}: {reply.get('error')}")
-            if k + 1 < len(chunk_list):
-                request(k + 1)  # first keep the worker busy, then check this chunk
+            if k + AHEAD < len(chunk_list):
+                request(k + AHEAD)  # keep the worker's queue full, then check this chunk
             after = (check_params(reply.get("params"), params), check_params(reply.get("velocity"), params))
             if rng.random() < audit_share or k + 1 == len(chunk_list):
                 outcome.audits += 1

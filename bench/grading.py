@@ -49,7 +49,7 @@ def phases(submission: Path) -> None:
     sc = scoring.load()
     data = load_mnist()
     t = sc.training
-    config = kit_train.TrainConfig(t["epochs"], t["lr"], t["batch_size"], t["momentum"], SEED)
+    config = sc.train_config(SEED)
     module = kit_train.load_submission(submission)
 
     def sandboxed_checks() -> None:

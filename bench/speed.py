@@ -52,9 +52,9 @@ class NumpyRun:
     def initial_weights(self) -> dict:
         return {key: value.copy() for key, value in self.params.items()}
 
-    def step(self, idx) -> None:
+    def step(self, idx, epoch: int) -> None:
         X, y = self.data.train
-        self.train_step(self.mlp, self.params, self.velocity, X[idx], y[idx], self.config)
+        self.train_step(self.mlp, self.params, self.velocity, X[idx], y[idx], self.config.at_epoch(epoch))
 
     def accuracy(self) -> float:
         return self.evaluate(self.mlp, self.params, self.data.test)[1]
@@ -80,7 +80,11 @@ class TorchRun:
         self.X, self.y = torch.from_numpy(data.train.images), torch.from_numpy(data.train.labels)
         self.X_test, self.y_test = torch.from_numpy(data.test.images), torch.from_numpy(data.test.labels)
 
-    def step(self, idx) -> None:
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def step(self, idx, epoch: int) -> None:
         idx = self.torch.from_numpy(idx)
         logits, y = self.model(self.X[idx]), self.y[idx]
         loss = self.torch.nn.functional.cross_entropy(logits, y)
@@ -94,12 +98,12 @@ class TorchRun:
             return (self.model(self.X_test).argmax(dim=1) == self.y_test).float().mean().item()
 
 
-def run_epoch(run, batches: list, checks: set[int], clock: float) -> tuple[float, float, float | None]:
+def run_epoch(run, epoch: int, batches: list, checks: set[int], clock: float) -> tuple[float, float, float | None]:
     """Train one epoch; return (training seconds, test accuracy at its end, training clock at 95% or None)."""
     seconds, reached = 0.0, None
     start = time.perf_counter()
     for step, idx in enumerate(batches):
-        run.step(idx)
+        run.step(idx, epoch)
         if step in checks:
             seconds += time.perf_counter() - start
             accuracy = run.accuracy()
@@ -113,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
         os.environ[name] = str(args.threads)  # before NumPy (and its BLAS) is first imported
+    forced = os.environ.pop("OPENBLAS_CORETYPE", None)  # time the kernels OpenBLAS picks for this CPU, as torch does
+    if forced:
+        print(f"(ignoring OPENBLAS_CORETYPE={forced} from the environment: OpenBLAS detects the CPU itself)")
     try:
         import torch
     except ImportError:
@@ -145,15 +152,16 @@ def main(argv: list[str] | None = None) -> int:
         batches = batch_order(len(data.train.labels), config.batch_size, config.seed, epoch)
         checks = checkpoints(len(batches))
         row = {}
+        runs["torch"].set_lr(config.at_epoch(epoch).lr)  # the numpy side reads it from its config
         for name, run in runs.items():
-            seconds, accuracy, reached = run_epoch(run, batches, checks, clock[name])
+            seconds, accuracy, reached = run_epoch(run, epoch, batches, checks, clock[name])
             clock[name] += seconds
             if at_95[name] is None:
                 at_95[name] = reached
             row[name] = (seconds, accuracy)
         rows.append(row)
 
-    print(f"MLP 784-128-64-10 on MNIST: {config.epochs} epochs, batch {config.batch_size}, SGD lr {config.lr} "
+    print(f"MLP 784-128-64-10 on MNIST: {config.epochs} epochs, batch {config.batch_size}, SGD lr {config.lr} (x{config.lr_decay} per epoch) "
           f"momentum {config.momentum}, seed {config.seed}, float32, {args.threads} thread(s)")
     print(f"numpy {np.__version__} vs torch {torch.__version__}; seconds exclude the test evaluations\n")
     print(f"{'epoch':>5}  {'numpy s':>8}  {'torch s':>8}  {'numpy/torch':>11}  {'numpy acc':>9}  {'torch acc':>9}")

@@ -125,7 +125,7 @@ class Worker:
 
     def train_steps(self, epoch: int, start: int, stop: int) -> dict:
         t = self.training
-        train, config, (X, y) = t["module"], t["config"], t["data"]
+        train, config, (X, y) = t["module"], t["config"].at_epoch(epoch), t["data"]
         batches = train.batch_order(len(y), config.batch_size, config.seed, epoch)[start:stop]
         loss_sum = correct = 0.0
         try:
