@@ -12,7 +12,6 @@ import csv
 import ctypes
 import hashlib
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -105,9 +104,7 @@ def write_gradebook(out: Path, students: list[str]) -> Path:
     writer.writerow(header)
     writer.writerows(rows)
     path = out / "gradebook.csv"
-    tmp = path.with_suffix(".csv.tmp")
-    tmp.write_text(buffer.getvalue())
-    os.replace(tmp, path)
+    results.write_text_atomic(path, buffer.getvalue())
     return path
 
 

@@ -29,13 +29,13 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grade import load_results
+from autograder.results import write_text_atomic
 
 RUBRIC_FILE = Path(__file__).with_name("rubric.toml")
 SCORES_NAME = "rubric_scores.csv"
@@ -96,9 +96,8 @@ def ensure_scores_file(graded: Path, students: list[str], rubric: list[Criterion
     path = Path(graded) / SCORES_NAME
     header = ["student", *(c.id for c in rubric), COMMENT]
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(_rows_text([header] + [[s] + [""] * (len(header) - 1) for s in students]))
-        os.replace(tmp, path)  # never replaces a TA's file: we only get here when there is none
+        # never replaces a TA's file: we only get here when there is none
+        write_text_atomic(path, _rows_text([header] + [[s] + [""] * (len(header) - 1) for s in students]))
         return path, list(students)
     listed = {row["student"] for row in read_scores(path, rubric, set(students))[1]}
     new = [s for s in students if s not in listed]
@@ -218,9 +217,7 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
                          *("" if v == "" else f"{v:g}" for v in entered)])
     header = ["student", "autograder", "writeup", "total", *(c.id for c in rubric)]
     path = graded / GRADES_NAME
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(_rows_text([header] + out_rows))
-    os.replace(tmp, path)
+    write_text_atomic(path, _rows_text([header] + out_rows))
     if incomplete:
         notes.append(f"{len(incomplete)} of {len(students)} student(s) still have write-up criteria to grade "
                      f"(counted as 0 for now): {', '.join(incomplete[:10])}" + (" ..." if len(incomplete) > 10 else ""))

@@ -38,21 +38,25 @@ def finite(value):
     return value
 
 
-def write_atomic(path: Path, data: dict) -> None:
-    """Write strict JSON so readers see the old file or the new one, never half of one."""
-    data = finite(data)
+def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` so readers see the old file or the new one, never half of one (also with concurrent writers)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, allow_nan=False)
-            f.write("\n")
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, data: dict) -> None:
+    """Write a results dict as strict JSON (no NaN), atomically, readable by its owner only."""
+    write_text_atomic(path, json.dumps(finite(data), indent=2, allow_nan=False) + "\n", mode=0o600)
 
 
 def summary(results: dict) -> str:

@@ -9,12 +9,11 @@ written next to ``results.json`` from what the grader left in that folder:
 from __future__ import annotations
 
 import json
-import os
-import threading
 import time
 from pathlib import Path
 
 from autograder import scoring
+from autograder.results import write_text_atomic
 from autograder.report.common import esc, md_cell, md_fence, page, png_uri, render_markdown
 
 MAX_CODE_CHARS = 300_000
@@ -238,12 +237,6 @@ def render(out: Path, rubric=None) -> Path:
         except Exception:  # noqa: BLE001 - the report is still useful without the rubric
             rubric = []
     html_path = out / "report.html"
-    _write(html_path, render_html(out, data, rubric))
-    _write(out / "report.md", render_markdown_report(out, data))
+    write_text_atomic(html_path, render_html(out, data, rubric))
+    write_text_atomic(out / "report.md", render_markdown_report(out, data))
     return html_path
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # concurrent writers
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
