@@ -59,17 +59,16 @@ def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list
     return graded
 
 
-def gradebook_rows(out: Path, students: list[str]) -> tuple[list[str], list[list]]:
+def gradebook_rows(graded: dict[str, dict | None]) -> tuple[list[str], list[list]]:
+    """Header and rows of the gradebook, from each student's results (None: not graded yet)."""
     header, rows = ["student", "total"], []
     tests: list[str] = []
-    graded = {s: load_results(out / s) for s in students}
     for data in graded.values():
         for test in (data or {}).get("tests", []):
             if test["name"] not in tests:
                 tests.append(test["name"])
     header += tests + ["test_accuracy", "status"]
-    for student in students:
-        data = graded[student]
+    for student, data in graded.items():
         if data is None:
             rows.append([student, "", *[""] * len(tests), "", "not graded"])
             continue
@@ -80,9 +79,8 @@ def gradebook_rows(out: Path, students: list[str]) -> tuple[list[str], list[list
     return header, rows
 
 
-def needs_grading(target: Path) -> bool:
-    """True unless ``target`` holds a results.json from a grading that completed (grader errors are retried)."""
-    data = load_results(target)
+def needs_grading(data: dict | None) -> bool:
+    """True unless ``data`` is the results of a grading that completed (grader errors are retried)."""
     return data is None or bool(data.get("extra_data", {}).get("grader_error"))
 
 
@@ -97,8 +95,8 @@ def status_of(data: dict) -> str:
     return "graded"
 
 
-def write_gradebook(out: Path, students: list[str]) -> Path:
-    header, rows = gradebook_rows(out, students)
+def write_gradebook(out: Path, graded: dict[str, dict | None]) -> Path:
+    header, rows = gradebook_rows(graded)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
@@ -112,7 +110,8 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
     """Grade every submission in ``folder`` not yet graded in ``out``; return the gradebook's path."""
     found = submissions(folder)
     out.mkdir(parents=True, exist_ok=True)
-    todo = {s: p for s, p in found.items() if needs_grading(out / s)}
+    graded = {s: load_results(out / s) for s in found}  # kept up to date below, read from disk once
+    todo = {s: p for s, p in found.items() if needs_grading(graded[s])}
     print(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade with -j {jobs}",
           flush=True)
     start, done = time.perf_counter(), 0
@@ -121,12 +120,12 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
                    for s, p in todo.items()}
         for future in as_completed(futures):
             student, done = futures[future], done + 1
-            data = future.result()
-            write_gradebook(out, list(found))
+            data = graded[student] = future.result()
+            write_gradebook(out, graded)
             bar = "#" * int(20 * done / len(todo))
             print(f"[{bar:<20}] {done}/{len(todo)}  {student}: {data['score']:g} ({status_of(data)}), "
                   f"{time.perf_counter() - start:.0f} s", flush=True)
-    path = write_gradebook(out, list(found))
+    path = write_gradebook(out, graded)
     try:  # the class dashboard; a failure there never loses the gradebook
         from autograder.report import render_class
 

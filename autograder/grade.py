@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import checks, intake, results, scoring, static_checks, training
-from autograder.remote import MlpProxy, RemoteMlp, WorkerError
+from autograder.remote import MlpProxy, RemoteMlp
 from data.idx import load_mnist
 from solution import train as kit_train
 

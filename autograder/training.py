@@ -9,7 +9,7 @@ returns, with the reference forward pass; nothing the student reports is believe
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
@@ -33,7 +33,6 @@ class TrainingOutcome:
     error: str | None = None
     timed_out: bool = False
     seconds: float = 0.0
-    params: dict = field(default_factory=dict)
 
 
 def check_params(params: object, like: dict) -> dict:
@@ -156,7 +155,6 @@ def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: 
     except ValueError as error:
         outcome.error = str(error)
     outcome.seconds = time.perf_counter() - start
-    outcome.params = state[0]
     if outcome.error is None:
         outcome.test_accuracy = outcome.history.final_test_accuracy
     return outcome
