@@ -43,10 +43,22 @@ Levels (``Sandbox.level``, written by the grader into results.json; ``Sandbox.no
     (true for Gradescope's /usr python, false for a pyenv python under a 0700 /root:
     ``start()`` checks this as the sandbox uid and raises :class:`SandboxError` naming the blocking
     directory). ``read_only`` paths that uid could write to are refused. ``HOME``/``TMPDIR`` and the
-    default cwd are a fresh 0700 directory owned by the uid, deleted by ``kill()``; files it puts in
-    other world-writable places (/tmp, /dev/shm) are not cleaned up.
+    default cwd are a fresh 0700 directory owned by the uid, deleted by ``kill()``. SysV IPC gets a new
+    namespace (``unshare -i``) when that works; either way ``kill()`` then removes the uid's SysV shared
+    memory segments, semaphore sets and message queues, and everything it owns under /tmp, /var/tmp,
+    /dev/shm, /run/lock and /dev/mqueue (:func:`remove_uid_files`), so nothing of it outlives the grading.
 
 Both levels need root plus util-linux's ``prlimit`` and ``setpriv`` (``unshare`` for the network).
+
+Containment (``Sandbox.cgroup``, at both levels): where the grader may create cgroups, each sandbox gets its
+own (:class:`Cgroup`) under the grader's: cgroup ``v2`` (``memory.max``, ``memory.swap.max`` 0,
+``pids.max``; the grader moves its own processes into a leaf to enable the controllers when needed) or ``v1``
+(``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes``, ``pids.max``). The launcher joins it before
+it execs anything (a ``sh`` that writes its pid into ``cgroup.procs``), so every process of the sandbox is
+in it and charged for what ``RLIMIT_AS`` misses: memfd and tmpfs/shm files, page cache, kernel memory. At the
+limit the kernel's OOM killer ends the sandbox (SIGKILL). ``kill()`` also kills everything in the cgroup
+and removes it, recording the peak usage. Else (Docker's default: /sys/fs/cgroup read-only) ``"none"``,
+noted, and only the rlimits apply.
 The worker runs under ``prlimit`` limits (:class:`Limits`): ``RLIMIT_CPU`` (SIGXCPU at the soft limit,
 SIGKILL one second later), ``RLIMIT_AS``, ``RLIMIT_NPROC`` (counted per uid, which is why each live
 sandbox leases its own uid from 61000-61999, with a lock file under /run), ``RLIMIT_FSIZE`` and
@@ -118,6 +130,11 @@ class Limits:
     (capped by ``MALLOC_ARENA_MAX=2``), which is why BLAS runs one thread. An allocation over the limit
     raises ``MemoryError`` in Python code; native code may instead die of SIGSEGV/SIGABRT.
     ``tmp_bytes`` sizes the private /tmp tmpfs (bubblewrap level), which ``RLIMIT_AS`` does not see.
+    Where a cgroup can be made (:class:`Cgroup`), ``memory_bytes`` also caps the memory charged to the
+    sandbox (resident pages, memfd, tmpfs and shared memory, page cache; no swap) and ``processes`` (plus
+    a few for the launchers) its tasks. ``open_files`` is ``RLIMIT_NOFILE``: the worker serving checks and a
+    training run has at most 8 descriptors open (measured); 64 also bounds what ``memfd_create`` can hold
+    without a cgroup to ``open_files * file_bytes`` (1 GiB).
     """
 
     wall_seconds: float = 120
@@ -127,6 +144,7 @@ class Limits:
     file_bytes: int = 16 << 20
     output_bytes: int = 64 << 10
     tmp_bytes: int = 64 << 20
+    open_files: int = 64
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -145,8 +163,9 @@ class Limits:
         memory = capped(resource.RLIMIT_AS, self.memory_bytes)
         nproc = capped(resource.RLIMIT_NPROC, self.processes)
         fsize = capped(resource.RLIMIT_FSIZE, self.file_bytes)
+        nofile = capped(resource.RLIMIT_NOFILE, self.open_files)
         return [f"--cpu={cpu - 1}:{cpu}", f"--as={memory}:{memory}", f"--nproc={nproc}:{nproc}",
-                f"--fsize={fsize}:{fsize}", "--core=0:0"]
+                f"--fsize={fsize}:{fsize}", f"--nofile={nofile}:{nofile}", "--core=0:0"]
 
 
 HINTS = {
@@ -209,9 +228,10 @@ def probe_bubblewrap() -> bool:
 
 
 @functools.cache
-def _probe_netns() -> tuple[bool, str]:
+def _probe_unshare(option: str) -> tuple[bool, str]:
+    """Whether ``unshare <option>`` (``-n`` network, ``-i`` SysV IPC) works here, and its error if not."""
     try:
-        done = subprocess.run([_tool("unshare"), "-n", "--", _tool("true")], capture_output=True, timeout=20)
+        done = subprocess.run([_tool("unshare"), option, "--", _tool("true")], capture_output=True, timeout=20)
     except (SandboxError, OSError, subprocess.TimeoutExpired) as error:
         return False, str(error)
     return done.returncode == 0, done.stderr.decode(errors="replace").strip()
@@ -348,6 +368,332 @@ def _inaccessible(uid: int, checks: list[tuple[Path, int, bool]]) -> list[str]:
     return problems
 
 
+# ---------------------------------------------------------------------------------------- cgroups
+
+CGROUP_PREFIX = "mnist-mlp-kit-sandbox-"
+GRADER_LEAF = "mnist-mlp-kit-grader"  # v2: where the grader's own processes move so controllers can be enabled
+LAUNCHER_TASKS = 8  # pids.max headroom over Limits.processes for sh, prlimit, unshare, bwrap and its init
+# Joins the cgroups named before "--" (their cgroup.procs files), then execs the rest: the launcher is in
+# the sandbox's cgroup before anything of the sandbox runs, and so is every process it starts.
+JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+
+def _write(path: Path, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def _read_pids(path: Path) -> list[int]:
+    try:
+        return [int(line) for line in path.read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def own_cgroups(proc_cgroup: str = "/proc/self/cgroup", mountinfo: str = "/proc/self/mountinfo") -> dict[str, Path]:
+    """The grader's own cgroup directories: ``{"v2": dir}`` and/or v1 ``{"memory": dir, "pids": dir}``.
+
+    Paths in ``proc_cgroup`` are relative to each hierarchy's root as mounted (``mountinfo``'s root field
+    is that path inside a cgroup namespace), so this also works in a container."""
+    mounts: dict[str, tuple[str, Path]] = {}
+    try:
+        for line in Path(mountinfo).read_text().splitlines():
+            fields, _, tail = line.partition(" - ")
+            fields, tail = fields.split(), tail.split()
+            if len(fields) < 5 or len(tail) < 3 or "\\" in fields[4]:
+                continue
+            root, point = fields[3], Path(fields[4])
+            if tail[0] == "cgroup2":
+                mounts.setdefault("v2", (root, point))
+            elif tail[0] == "cgroup":
+                for option in tail[2].split(","):
+                    if option in ("memory", "pids"):
+                        mounts.setdefault(option, (root, point))
+        lines = Path(proc_cgroup).read_text().splitlines()
+    except OSError:
+        return {}
+    found = {}
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        for key in (["v2"] if controllers == "" else controllers.split(",")):
+            if key in mounts:
+                root, point = mounts[key]
+                relative = os.path.relpath(path, root)
+                if not relative.startswith(".."):
+                    found[key] = (point / relative).resolve() if relative != "." else point
+    return found
+
+
+class Cgroup:
+    """One sandbox's cgroup: memory (swap included) and task limits, killing everything in it, removal.
+
+    ``level`` is ``"v2"`` (one directory with ``memory.max``, ``memory.swap.max`` 0 and ``pids.max``) or
+    ``"v1"`` (a ``memory`` cgroup with ``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes`` when the
+    kernel accounts swap, plus a ``pids`` cgroup with ``pids.max`` when that hierarchy is mounted). Both are
+    made under the grader's own cgroups. ``wrap(command)`` makes the launcher join before it execs.
+    """
+
+    def __init__(self, name: str, memory_bytes: int, tasks: int,
+                 parents: dict[str, Path] | None = None) -> None:
+        parents = own_cgroups() if parents is None else parents
+        self.memory_bytes, self.tasks = memory_bytes, tasks
+        self.dirs: dict[str, Path] = {}
+        self.peak_bytes: int | None = None
+        self.oom_kills = 0
+        if "v2" in parents and _v2_ready(parents["v2"]):
+            self.level = "v2"
+            wanted = {"v2": parents["v2"] / name}
+        elif "memory" in parents and os.access(parents["memory"], os.W_OK):
+            self.level = "v1"
+            wanted = {key: parents[key] / name for key in ("memory", "pids")
+                      if key in parents and os.access(parents[key], os.W_OK)}
+        else:
+            raise SandboxError("no writable cgroup v2 with the memory and pids controllers, nor cgroup v1 "
+                               "memory hierarchy")
+        try:
+            for key, path in wanted.items():
+                if path.exists():  # left by a crashed grader: empty it first
+                    self.dirs[key] = path
+                    self._kill_members(path)
+                    path.rmdir()
+                path.mkdir()
+                self.dirs[key] = path
+            self._set_limits()
+        except BaseException:
+            self.remove()
+            raise
+
+    def _set_limits(self) -> None:
+        memory = str(self.memory_bytes)
+        if self.level == "v2":
+            folder = self.dirs["v2"]
+            _write(folder / "memory.max", memory)
+            _write(folder / "pids.max", str(self.tasks))
+            for name, value in (("memory.swap.max", "0"), ("memory.oom.group", "1")):  # no swap; OOM kills all
+                try:
+                    _write(folder / name, value)
+                except OSError:
+                    pass  # no swap accounting (then there is no swap to use) or an older kernel
+            return
+        folder = self.dirs["memory"]
+        _write(folder / "memory.limit_in_bytes", memory)
+        if (folder / "memory.memsw.limit_in_bytes").exists():  # memory + swap (set after the memory limit)
+            _write(folder / "memory.memsw.limit_in_bytes", memory)
+        else:
+            try:
+                _write(folder / "memory.swappiness", "0")
+            except OSError:
+                pass
+        if "pids" in self.dirs:
+            _write(self.dirs["pids"] / "pids.max", str(self.tasks))
+
+    def wrap(self, command: list[str]) -> list[str]:
+        """``command`` run by a shell that first moves itself into this cgroup (exit status 125 if it cannot)."""
+        procs = [str(path / "cgroup.procs") for path in self.dirs.values()]
+        return [_tool("sh"), "-c", JOIN, "sh", *procs, "--", *command]
+
+    def members(self) -> list[int]:
+        """Pids of the processes in the cgroup."""
+        return sorted({pid for path in self.dirs.values() for pid in _read_pids(path / "cgroup.procs")})
+
+    @staticmethod
+    def _kill_members(path: Path, timeout: float = 10) -> bool:
+        """SIGKILL everything in the cgroup at ``path`` until it is empty; False if some survive ``timeout``."""
+        try:
+            _write(path / "cgroup.kill", "1")  # v2, Linux 5.14+: atomic against fork
+        except OSError:
+            pass
+        deadline = time.monotonic() + timeout
+        while pids := _read_pids(path / "cgroup.procs"):
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def kill(self) -> bool:
+        """SIGKILL every process in the cgroup, then note the peak memory and OOM kills; False if some survive."""
+        emptied = all([self._kill_members(path) for path in self.dirs.values()])
+        self.peak_bytes, self.oom_kills = self.peak(), self.ooms()
+        return emptied
+
+    def peak(self) -> int | None:
+        """The most memory (swap included where accounted) the cgroup has been charged, in bytes."""
+        names = (("v2", "memory.peak"), ("memory", "memory.memsw.max_usage_in_bytes"),
+                 ("memory", "memory.max_usage_in_bytes"))
+        for key, name in names:
+            try:
+                return int((self.dirs[key] / name).read_text())
+            except (KeyError, OSError, ValueError):
+                continue
+        return self.peak_bytes
+
+    def ooms(self) -> int:
+        """How many processes the kernel killed for reaching the cgroup's memory limit."""
+        key, name = ("v2", "memory.events") if self.level == "v2" else ("memory", "memory.oom_control")
+        try:
+            fields = dict(line.split() for line in (self.dirs[key] / name).read_text().splitlines())
+            return int(fields.get("oom_kill", 0))
+        except (KeyError, OSError, ValueError):
+            return self.oom_kills
+
+    def remove(self) -> bool:
+        """Kill what is left and remove the cgroup's directories (retried: a dying task leaves it late)."""
+        for key, path in list(self.dirs.items()):
+            self._kill_members(path, timeout=2)
+            for _ in range(100):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+            else:
+                continue
+            del self.dirs[key]
+        return not self.dirs
+
+
+def _v2_ready(folder: Path) -> bool:
+    """Whether child cgroups of ``folder`` (cgroup v2) get the memory and pids controllers: enable them in its
+    ``cgroup.subtree_control``, first moving the processes of ``folder`` into a leaf child when they are in the
+    way (v2's no-internal-processes rule)."""
+    needed = {"memory", "pids"}
+    try:
+        if not needed <= set((folder / "cgroup.controllers").read_text().split()):
+            return False
+        if needed <= set((folder / "cgroup.subtree_control").read_text().split()):
+            return True
+        try:
+            _write(folder / "cgroup.subtree_control", "+memory +pids")
+        except OSError:
+            leaf = folder / GRADER_LEAF
+            leaf.mkdir(exist_ok=True)
+            for pid in _read_pids(folder / "cgroup.procs"):
+                try:
+                    _write(leaf / "cgroup.procs", str(pid))
+                except OSError:
+                    pass  # a kernel thread or an exited process
+            _write(folder / "cgroup.subtree_control", "+memory +pids")
+        return True
+    except OSError:
+        return False
+
+
+@functools.cache
+def _probe_cgroup() -> tuple[str, str]:
+    """("v2" | "v1" | "none", why): whether a sandbox cgroup can be made, limited and joined here."""
+    if os.geteuid() != 0:
+        return "none", "not root"
+    try:
+        group = Cgroup(f"{CGROUP_PREFIX}probe-{os.getpid()}", 64 << 20, 16)
+    except (SandboxError, OSError) as error:
+        return "none", f"no cgroup: {error}"
+    try:
+        done = subprocess.run(group.wrap([_tool("cat"), "/proc/self/cgroup"]), capture_output=True, timeout=20)
+        joined = done.returncode == 0 and all(
+            f"/{path.name}\n" in done.stdout.decode() for path in group.dirs.values())
+        if not joined:
+            return "none", f"joining a cgroup failed: {done.stderr.decode(errors='replace').strip()[-300:]}"
+        return group.level, f"cgroup {group.level}: " + ", ".join(str(p) for p in group.dirs.values())
+    except (SandboxError, OSError, subprocess.TimeoutExpired) as error:
+        return "none", f"joining a cgroup failed: {error}"
+    finally:
+        group.remove()
+
+
+def probe_cgroup() -> str:
+    """The cgroup level sandboxes get here: "v2", "v1" or "none" (run once per process, then cached)."""
+    return _probe_cgroup()[0]
+
+
+# ------------------------------------------------------------------- leftovers of the fallback level
+
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+SYSVIPC = {"shm": "shmctl", "sem": "semctl", "msg": "msgctl"}  # /proc/sysvipc/<kind> -> libc's remover
+IPC_RMID = 0
+
+
+def sysv_ipc_objects(uid: int) -> list[tuple[str, int]]:
+    """(kind, id) of the SysV shared memory segments, semaphore sets and message queues ``uid`` owns or made."""
+    found = []
+    for kind in SYSVIPC:
+        try:
+            header, *rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        names = header.split()
+        for row in rows:
+            values = dict(zip(names, row.split()))
+            if str(uid) in (values.get("uid"), values.get("cuid")):
+                found.append((kind, int(values["shmid" if kind == "shm" else "semid" if kind == "sem" else "msqid"])))
+    return found
+
+
+def remove_sysv_ipc(uid: int) -> list[str]:
+    """Remove every SysV IPC object of ``uid``; what could not be removed (for notes)."""
+    objects = sysv_ipc_objects(uid)
+    if not objects:
+        return []
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    failed = []
+    for kind, ident in objects:
+        if kind == "sem":
+            status = libc.semctl(ident, 0, IPC_RMID)
+        else:
+            status = getattr(libc, SYSVIPC[kind])(ident, IPC_RMID, None)
+        if status != 0 and ctypes.get_errno() not in (22, 43):  # EINVAL/EIDRM: already gone
+            failed.append(f"{kind} {ident}: {os.strerror(ctypes.get_errno())}")
+    return failed
+
+
+def remove_uid_files(uid: int, roots: tuple[str, ...] = WORLD_WRITABLE) -> int:
+    """Delete what ``uid`` owns under ``roots`` (files, links, whole directories), looking only where that uid
+    can go (directories others may search), never following a link; the number of entries removed. Call it
+    once no process of ``uid`` runs: then nothing it owns can change during the walk."""
+    removed = 0
+
+    def sweep(dir_fd: int, depth: int) -> None:
+        nonlocal removed
+        with os.scandir(dir_fd) as entries:
+            listed = list(entries)
+        for entry in listed:
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if info.st_uid == uid:
+                    if stat.S_ISDIR(info.st_mode):
+                        shutil.rmtree(entry.name, dir_fd=dir_fd)
+                    else:
+                        os.unlink(entry.name, dir_fd=dir_fd)
+                    removed += 1
+                elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IXOTH and depth < 32:
+                    fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+                    try:
+                        sweep(fd, depth + 1)
+                    finally:
+                        os.close(fd)
+            except OSError:
+                continue
+
+    for root in roots:
+        try:
+            fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            sweep(fd, 0)
+        finally:
+            os.close(fd)
+    return removed
+
+
 # ---------------------------------------------------------------------------------------- sandbox
 
 class Sandbox:
@@ -355,7 +701,10 @@ class Sandbox:
 
     After ``start()``: ``stdin`` (binary, buffered: flush after writing) and ``stdout`` (binary) are the
     protocol pipes; ``output()`` is the worker's stderr; ``level``, ``uid``, ``network_isolated`` and
-    ``notes`` describe the isolation; ``timed_out`` is set when the wall-clock watchdog fired.
+    ``notes`` describe the isolation; ``timed_out`` is set when the wall-clock watchdog fired. ``cgroup`` is the
+    containment level (``"v2"``, ``"v1"`` or ``"none"``, see :class:`Cgroup`); after ``kill()``,
+    ``memory_peak`` is the most memory the cgroup was charged (None without one) and ``oom_killed`` whether
+    the kernel killed a process of it for reaching ``Limits.memory_bytes``.
     """
 
     def __init__(self, argv: list[str], *, read_only: list[Path], limits: Limits = Limits(),
@@ -375,6 +724,10 @@ class Sandbox:
                 self.notes.append(f"bubblewrap unavailable: {why}")
         self.level = level
         self.network_isolated: bool | None = None
+        self.cgroup = "none"
+        self.memory_peak: int | None = None
+        self.oom_killed = False
+        self._cgroup: Cgroup | None = None
         self.uid: int | None = None
         self.stdin: IO[bytes] | None = None
         self.stdout: IO[bytes] | None = None
@@ -408,6 +761,7 @@ class Sandbox:
             raise SandboxError(f"read_only paths do not exist: {', '.join(missing)}")
         self.uid, self._lease_fd = _lease_uid()
         try:
+            self._join_cgroup()
             self._spawn()
         except BaseException:
             self.close()
@@ -415,6 +769,20 @@ class Sandbox:
         self._watchdog = threading.Timer(self.limits.wall_seconds, self._wall_expired)
         self._watchdog.daemon = True
         self._watchdog.start()
+
+    def _join_cgroup(self) -> None:
+        """Make this sandbox's cgroup where the machine allows it (else note why there is none)."""
+        level, why = _probe_cgroup()
+        if level == "none":
+            self.notes.append(f"no cgroup (memory outside the address space is not limited): {why}")
+            return
+        try:
+            self._cgroup = Cgroup(f"{CGROUP_PREFIX}{self.uid}", self.limits.memory_bytes,
+                                  self.limits.processes + LAUNCHER_TASKS)
+        except (SandboxError, OSError) as error:
+            self.notes.append(f"no cgroup (memory outside the address space is not limited): {error}")
+            return
+        self.cgroup = self._cgroup.level
 
     def _spawn(self) -> None:
         env = {"PATH": SYSTEM_PATH, "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -437,11 +805,17 @@ class Sandbox:
             env.update(HOME=str(self._scratch), TMPDIR=str(self._scratch))
             cwd = str(self.cwd or self._scratch)
             self._check_fallback_paths(Path(cwd))
-            isolated, why = _probe_netns()
+            isolated, why = _probe_unshare("-n")
             self.network_isolated = isolated
             if not isolated:
                 self.notes.append(f"no network isolation: unshare -n failed: {why}")
-            command = [*prlimit, *([_tool("unshare"), "-n", "--"] if isolated else []), *setpriv, *self.argv]
+            ipc, why = _probe_unshare("-i")  # SysV IPC objects then die with the namespace
+            if not ipc:
+                self.notes.append(f"no IPC namespace (its SysV objects are removed after the kill): {why}")
+            options = [option for option, works in (("-n", isolated), ("-i", ipc)) if works]
+            command = [*prlimit, *([_tool("unshare"), *options, "--"] if options else []), *setpriv, *self.argv]
+        if self._cgroup is not None:
+            command = self._cgroup.wrap(command)
         env.update(self.env)
         try:
             self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -573,10 +947,17 @@ class Sandbox:
                 self._proc.kill()
             if not kill_uid(self.uid):
                 self.notes.append(f"processes of uid {self.uid} survived SIGKILL: {uid_processes(self.uid)}")
+            if self._cgroup is not None:
+                if not self._cgroup.kill():
+                    self.notes.append(f"processes survived in the cgroup: {self._cgroup.members()}")
+                self.memory_peak, self.oom_killed = self._cgroup.peak_bytes, self._cgroup.oom_kills > 0
             try:
                 self._proc.wait(10)
             except subprocess.TimeoutExpired:
                 pass
+            if self.level == "unprivileged":  # what outlives the uid's processes in the host's namespaces
+                self.notes.extend(f"SysV IPC object not removed: {what}" for what in remove_sysv_ipc(self.uid))
+                remove_uid_files(self.uid)
             self._release()
 
     def _release(self) -> None:
@@ -587,6 +968,10 @@ class Sandbox:
         if self._scratch is not None:  # never hand a student's files to the uid's next sandbox
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+        if self._cgroup is not None:
+            if not self._cgroup.remove():
+                self.notes.append(f"cgroup not removed: {', '.join(map(str, self._cgroup.dirs.values()))}")
+            self._cgroup = None
         if self._lease_fd is not None:
             os.close(self._lease_fd)
             self._lease_fd = None
@@ -618,6 +1003,8 @@ class Sandbox:
             return f"killed after the {self.limits.wall_seconds:g} s wall-clock limit"
         if self.killed:
             return "killed by kill() (SIGKILL)"
+        if self.oom_killed or (self._cgroup is not None and self._cgroup.ooms()):
+            return f"killed by SIGKILL: the sandbox reached its {self.limits.memory_bytes >> 20} MiB memory limit"
         return describe(self.returncode if self._proc else None)
 
     def output(self) -> str:

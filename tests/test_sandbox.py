@@ -459,3 +459,166 @@ def test_limits_are_capped_at_the_graders_own_hard_limits():
     out = subprocess.run(["prlimit", "--as=805306368", sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
     assert "--as=805306368:805306368" in out, out
+
+
+# ------------------------------------------------------------------------------------- containment
+MEMFD_BOMB = """
+    import os, sys
+    chunk, held, fds = b"\\1" * (1 << 20), 0, []
+    try:
+        while held < (4 << 30):
+            fds.append(os.memfd_create("bomb"))
+            try:
+                while True:
+                    held += os.write(fds[-1], chunk)
+            except OSError as error:
+                if error.errno != 27:  # EFBIG: RLIMIT_FSIZE reached, next memfd
+                    raise
+    except OSError as error:
+        print(f"stopped by {error} with {len(fds)} memfds", file=sys.stderr)
+    print(held, flush=True)
+    sys.stdin.read()
+"""
+
+
+def available_memory() -> int:
+    with open("/proc/meminfo") as f:
+        return int(next(line for line in f if line.startswith("MemAvailable")).split()[1]) << 10
+
+
+def test_memfd_bomb_is_bounded_by_the_cgroup(level):
+    """memfd pages are outside RLIMIT_AS (the worker's RSS stays small): the cgroup (or, without one, open files x
+    file size) bounds what it holds, measured as the drop of the host's available memory and the cgroup's peak."""
+    limits = Limits(wall_seconds=60, cpu_seconds=60, memory_bytes=512 << 20, file_bytes=64 << 20)
+    bound = limits.memory_bytes if sandbox.probe_cgroup() != "none" else limits.open_files * limits.file_bytes
+    before = lowest = available_memory()
+    with box_for(level, MEMFD_BOMB, limits=limits) as box:
+        assert box.cgroup == sandbox.probe_cgroup()
+        while box.wait(0.02) is None and not box.stdout.peek(1):
+            lowest = min(lowest, available_memory())
+        said = box.stdout.readline()
+        box.kill()
+    held = before - lowest
+    print(f"[{level}] cgroup {box.cgroup}: host available memory dropped by {held >> 20} MiB, cgroup peak "
+          f"{box.memory_peak and box.memory_peak >> 20} MiB, worker said {said!r}, {box.describe()}")
+    assert held < bound + (128 << 20), (held, bound)
+    if box.cgroup != "none":
+        assert said == b"" and box.oom_killed and box.memory_peak <= limits.memory_bytes
+        assert box.describe() == "killed by SIGKILL: the sandbox reached its 512 MiB memory limit"
+
+
+def test_sandbox_processes_are_in_its_cgroup_which_is_removed(level):
+    if sandbox.probe_cgroup() == "none":
+        pytest.skip(f"no cgroup here: {sandbox._probe_cgroup()[1]}")
+    with box_for(level, "import os; os.fork(); print(os.getpid(), flush=True); input()") as box:
+        pids = {int(box.stdout.readline()), int(box.stdout.readline())}
+        group = box._cgroup
+        inside = set(group.members())
+        assert len(uid_processes(box.uid)) == 2 and set(uid_processes(box.uid)) <= inside, (inside, box.uid)
+        assert box._proc.pid in inside  # the launcher joined before anything ran
+        folders = list(group.dirs.values())
+        limit = "memory.max" if group.level == "v2" else "memory.limit_in_bytes"
+        memory = folders[0]
+        assert int((memory / limit).read_text()) == QUICK.memory_bytes
+        assert any(int((f / "pids.max").read_text()) == QUICK.processes + sandbox.LAUNCHER_TASKS
+                   for f in folders if (f / "pids.max").exists())
+    assert box.memory_peak and box.memory_peak > 0
+    assert not any(f.exists() for f in folders), "the cgroup must be removed on close"
+    assert len(pids) == 2
+
+
+def test_open_files_are_limited(level):
+    code = """
+        import os, resource
+        print(resource.getrlimit(resource.RLIMIT_NOFILE), flush=True)
+        fds = []
+        try:
+            while True:
+                fds.append(os.open("/dev/null", os.O_RDONLY))
+        except OSError as error:
+            print(len(fds), error.errno)
+    """
+    code, err, out, box = run(level, code)
+    assert code == 0, err
+    limit, opened = out.decode().splitlines()
+    assert limit == f"({QUICK.open_files}, {QUICK.open_files})" and opened == f"{QUICK.open_files - 3} 24"
+
+
+SYSV_SHM = """
+    import ctypes, sys
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
+    ident = libc.shmget(0x5EED, 1 << 20, 0o1666)  # IPC_CREAT | 0666: anyone may attach
+    sem = libc.semget(0x5EEE, 1, 0o1666)
+    msg = libc.msgget(0x5EEF, 0o1666)
+    print(ident, sem, msg, open("/proc/sysvipc/shm").read().count(" 666 "), flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("ipc_namespace", [True, False], ids=["ipc-namespace", "no-ipc-namespace"])
+def test_sysv_ipc_objects_do_not_outlive_the_sandbox(level, ipc_namespace, monkeypatch):
+    """A 0666 SysV segment (and a semaphore set, a message queue) made by the worker is gone after close(): in the
+    IPC namespace that dies with it, or removed by kill() when the fallback has none (as in Docker)."""
+    if not ipc_namespace:
+        if level == "bubblewrap":
+            pytest.skip("bubblewrap always unshares IPC")
+        real = sandbox._probe_unshare
+        monkeypatch.setattr(sandbox, "_probe_unshare", lambda option: (False, "off") if option == "-i" else real(option))
+    with box_for(level, SYSV_SHM) as box:
+        ident, sem, msg, visible = map(int, box.stdout.readline().split())
+        assert ident >= 0 and sem >= 0 and msg >= 0 and visible >= 1, box.output()
+        uid = box.uid
+        if not ipc_namespace:
+            assert {kind for kind, _ in sandbox.sysv_ipc_objects(uid)} == {"shm", "sem", "msg"}
+            assert any("no IPC namespace" in note for note in box.notes)
+    assert sandbox.sysv_ipc_objects(uid) == []
+    assert not any(f" {uid} " in Path(f"/proc/sysvipc/{kind}").read_text() for kind in ("shm", "sem", "msg"))
+
+
+def test_files_left_in_world_writable_places_are_removed(level):
+    code = """
+        import os
+        made = []
+        for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+            try:
+                os.makedirs(f"{folder}/left-{os.getuid()}/deep", exist_ok=True)
+                open(f"{folder}/left-{os.getuid()}/deep/file", "w").write("x")
+                open(f"{folder}/left-file-{os.getuid()}", "w").write("x")
+                made.append(folder)
+            except OSError:
+                pass
+        print(" ".join(made), flush=True)
+    """
+    code, err, out, box = run(level, code)
+    assert code == 0 and out.split(), err
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        assert not Path(f"{folder}/left-{box.uid}").exists() and not Path(f"{folder}/left-file-{box.uid}").exists()
+
+
+def test_cgroup_discovery_and_v2_limits(tmp_path):
+    """own_cgroups maps /proc/self/cgroup through mountinfo (hybrid v1 host; v2 in a container's namespace), and
+    a v2 sandbox cgroup gets memory.max, memory.swap.max 0 and pids.max, with the controllers enabled first."""
+    (tmp_path / "cgroup").write_text("4:memory:/grader/a\n8:pids:/\n0::/user.slice\n")
+    (tmp_path / "mountinfo").write_text(
+        "30 25 0:26 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory\n"
+        "31 25 0:27 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+        "32 25 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n")
+    found = sandbox.own_cgroups(str(tmp_path / "cgroup"), str(tmp_path / "mountinfo"))
+    assert found == {"memory": Path("/sys/fs/cgroup/memory/grader/a"), "pids": Path("/sys/fs/cgroup/pids"),
+                     "v2": Path("/sys/fs/cgroup/unified/user.slice")}
+    (tmp_path / "cgroup").write_text("0::/docker/abc\n")  # a container's own subtree mounted on /sys/fs/cgroup
+    (tmp_path / "mountinfo").write_text("40 39 0:30 /docker/abc /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n")
+    assert sandbox.own_cgroups(str(tmp_path / "cgroup"), str(tmp_path / "mountinfo")) == {"v2": Path("/sys/fs/cgroup")}
+
+    parent = tmp_path / "v2"
+    parent.mkdir()
+    (parent / "cgroup.controllers").write_text("cpu memory pids\n")
+    (parent / "cgroup.subtree_control").write_text("")
+    group = sandbox.Cgroup("box", 256 << 20, 40, parents={"v2": parent})
+    folder = parent / "box"
+    assert group.level == "v2" and group.dirs == {"v2": folder}
+    assert (parent / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert {name: (folder / name).read_text() for name in ("memory.max", "memory.swap.max", "pids.max")} == {
+        "memory.max": str(256 << 20), "memory.swap.max": "0", "pids.max": "40"}
+    assert group.wrap(["true"])[-3:] == [str(folder / "cgroup.procs"), "--", "true"]
