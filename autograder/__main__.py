@@ -1,7 +1,7 @@
 """Command line of the kit's instructor tools: ``python -m autograder <command>``.
 
     grade SUBMISSION [--out DIR]          grade one folder or .zip into DIR/results.json
-    grade-all SUBMISSIONS_DIR [-j N]      grade a class (resumable) into DIR/<student>/ and DIR/gradebook.csv
+    grade-all SUBMISSIONS_DIR [-j N]      grade a class (resumable) into DIR/students/<name>/, DIR/gradebook.csv
     generate [--check]                    regenerate assignment/ (student stubs) from solution/
     samples DIR                           write the bundled sample submissions into DIR
     report GRADED_DIR                     write each student's report.html/.md and GRADED_DIR/index.html
@@ -21,6 +21,14 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 import argparse
 import sys
 from pathlib import Path
+
+from autograder.untrusted import terminal
+
+
+def say(text: str, error: bool = False) -> None:
+    """Print kit output that may quote student-derived text (names, zip members, messages) without control
+    characters."""
+    print(terminal(text), file=sys.stderr if error else sys.stdout, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     many.add_argument("submissions", type=Path)
     many.add_argument("--out", type=Path, help="output folder (default: <submissions>-graded)")
     many.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    many.add_argument("--grading-seconds", type=float, metavar="S",
+                      help="wall-clock budget of one student's grading; past it the student is graded 'timed out' "
+                           "(default: grading_seconds of autograder/scoring.toml)")
     for sub in (one, many):
         sub.add_argument("--seed", type=int, help="seed of hidden inputs and training (default: random / 0 for a class)")
         sub.add_argument("--isolation", choices=["auto", "bubblewrap", "unprivileged"], default="auto")
@@ -62,40 +73,40 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             stale = gen.differences()
             for name in stale:
-                print(f"out of date: assignment/{name}")
+                say(f"out of date: assignment/{name}")
             return 1 if stale else 0
         for name in gen.write():
-            print(f"wrote assignment/{name}")
+            say(f"wrote assignment/{name}")
         return 0
     if args.command == "samples":
         from autograder.samples import SAMPLES, write_samples
 
         for path in write_samples(args.folder):
-            print(f"{path}: {SAMPLES[path.name][2]}")
+            say(f"{path}: {SAMPLES[path.name][2]}")
         return 0
     if args.command in ("handout", "gradescope"):
         from autograder import package
 
         build = package.build_handout if args.command == "handout" else package.build_gradescope
         path = build(args.out) if args.out else build()
-        print(f"wrote {path}")
+        say(f"wrote {path}")
         return 0
     if args.command == "nbgrader":
         from autograder import nbgrader_course
 
         path = nbgrader_course.build(args.out) if args.out else nbgrader_course.build()
-        print(f"wrote {path}")
+        say(f"wrote {path}")
         return 0
     if args.command == "report":
         from autograder import report
 
         if (args.graded / "results.json").is_file():
-            print(f"wrote {report.render_submission(args.graded)}")
+            say(f"wrote {report.render_submission(args.graded)}")
             return 0
         if not args.graded.is_dir():
-            print(f"error: {args.graded} is not a folder of graded submissions", file=sys.stderr)
+            say(f"error: {args.graded} is not a folder of graded submissions", error=True)
             return 2
-        print(f"wrote {report.render_class(args.graded, args.similarity)}")
+        say(f"wrote {report.render_class(args.graded, args.similarity)}")
         return 0
     if args.command == "gradebook":
         from autograder import gradebook
@@ -103,11 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             path, notes = gradebook.merge(args.graded)
         except gradebook.GradebookError as error:
-            print(f"error: {error}\nnothing was written.", file=sys.stderr)
+            say(f"error: {error}\nnothing was written.", error=True)
             return 2
         for note in notes:
-            print(f"note: {note}")
-        print(f"wrote {path}")
+            say(f"note: {note}")
+        say(f"wrote {path}")
         return 0
     if args.command == "grade":
         from autograder import results
@@ -116,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or Path("graded") / args.submission.stem
         data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training))
         if not args.quiet:
-            print(results.summary(data))
-            print(f"wrote {out / 'results.json'}")
+            say(results.summary(data))
+            say(f"wrote {out / 'results.json'}")
         return 0
     if args.command == "grade-all":
         from autograder.batch import grade_all
@@ -126,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{args.submissions} is not a folder of submissions")
         extra = ["--isolation", args.isolation] + (["--no-training"] if args.no_training else [])
         out = args.out or args.submissions.with_name(args.submissions.name + "-graded")
-        path = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra)
-        print(f"wrote {path}")
-        print(path.read_text())
+        path = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra, args.grading_seconds)
+        say(f"wrote {path}")
+        say(path.read_text())
         return 0
     return 2
 

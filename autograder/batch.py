@@ -1,17 +1,21 @@
 """Grade a whole class: one grading process (with its own sandboxed workers) per submission, N at a time.
 
-Each student's ``results.json`` is written atomically by its grading process; the gradebook is rebuilt from the
-results on disk after each student. Resuming the same command regrades only students without a results file,
-and a student's seed derives from the batch seed and the student's name, so a resumed run gives exactly the
-gradebook of an uninterrupted one. Grading processes die with the batch (PR_SET_PDEATHSIG), so a killed batch
-leaves no process that could write a grade later.
+Output layout: ``<out>/students/<name>/`` holds each student's ``results.json``, reports and staged files,
+apart from the kit's own files (``<out>/gradebook.csv``, ``index.html``...), so no upload name can collide
+with them. ``<name>`` is the upload's name when it is printable (``untrusted.safe_name`` otherwise).
+
+Each student's ``results.json`` is written atomically by its grading process; the gradebook is rebuilt after
+each student. Resuming the same command regrades only students without a results file, and a student's seed
+derives from the batch seed and the student's name, so a resumed run gives exactly the gradebook of an
+uninterrupted one. Each grading has a wall-clock budget (``scoring.toml [limits] grading_seconds``): past it,
+its process group is killed and the student gets a valid "timed out" grade. Grading processes die with the
+batch (PR_SET_PDEATHSIG), so a killed batch leaves no process that could write a grade later.
 """
 from __future__ import annotations
 
-import csv
 import ctypes
 import hashlib
-import io
+import os
 import signal
 import subprocess
 import sys
@@ -19,43 +23,128 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import results
-from autograder.grade import load_results
+from autograder import results, scoring
+from autograder.grade import _zero, load_results
+from autograder.untrusted import csv_text, safe_name, terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 PR_SET_PDEATHSIG = 1
+STUDENTS = "students"
+GRADEBOOK = "gradebook.csv"
+STDERR_CHARS = 500
 
 
 def submissions(folder: Path) -> dict[str, Path]:
-    """Student name -> upload (a folder, a .zip or a lone .py file), as an LMS bulk download lays them out."""
+    """Student name -> upload (a folder, a .zip or a lone .py file), as an LMS bulk download lays them out.
+    Names are ``untrusted.safe_name`` of the entry's name: printable, UTF-8, unique."""
     found = {}
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
         if entry.is_dir() or entry.suffix.lower() in (".zip", ".py"):
-            found[entry.stem if entry.is_file() else entry.name] = entry
+            found[safe_name(entry.stem if entry.is_file() else entry.name)] = entry
     return found
 
 
+def student_dir(out: Path, student: str) -> Path:
+    return Path(out) / STUDENTS / student
+
+
+def graded_folders(out: Path) -> dict[str, Path]:
+    """Student name -> folder, for every student of a grade-all output folder with a results.json, sorted."""
+    base = Path(out) / STUDENTS
+    if not base.is_dir():
+        return {}
+    return {p.name: p for p in sorted(base.iterdir(), key=lambda p: p.name)
+            if p.is_dir() and not p.name.startswith(".") and (p / "results.json").is_file()}
+
+
+def adopt_legacy_layout(out: Path, students: list[str]) -> list[str]:
+    """Move ``<out>/<student>/`` results of an older kit (students at the top) into ``<out>/students/``, so a
+    resumed class keeps its grades; return the names moved."""
+    moved = []
+    for student in students:
+        old, new = Path(out) / student, student_dir(out, student)
+        if old.is_dir() and (old / "results.json").is_file() and not new.exists():
+            new.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            old.rename(new)
+            moved.append(student)
+    return moved
+
+
 def student_seed(base: int, student: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{base}:{student}".encode()).digest()[:4], "big") % 2**31
+    return int.from_bytes(hashlib.sha256(f"{base}:".encode() + os.fsencode(student)).digest()[:4], "big") % 2**31
+
+
+def grading_budget() -> float:
+    """Seconds one whole grading may take, from scoring.toml."""
+    return float(scoring.load().limits.get("grading_seconds", 600))
+
+
+def grace(budget: float) -> float:
+    """Extra seconds before the batch kills a grading, so a grader that stops itself at ``budget`` can still
+    write its own, more detailed, results."""
+    return max(1.0, min(10.0, budget / 10))
 
 
 def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list[str]) -> dict:
-    """Grade one student in a child process; returns its results (a grade even if the child failed)."""
-    target = out / student
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Identity of a file version (atomic writes replace the inode)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def timed_out_results(budget: float, seconds: float, seed: int) -> dict:
+    """A valid zero grade for a grading stopped at its wall-clock budget."""
+    reason = (f"The grading took longer than its {budget:g} s budget and was stopped, so nothing could be "
+              "scored (a function that is very slow or never returns?).")
+    tests = _zero(reason, scoring.load())
+    for test in tests:
+        test.tags.append("timed out")
+    return results.build(tests, reason, seconds, 0.0,
+                         {"seed": seed, "isolation": "unknown (grading stopped)", "timed_out": reason})
+
+
+def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list[str],
+              budget: float | None = None) -> dict:
+    """Grade one student in a child process, within ``budget`` seconds (+ ``grace``); returns its results (a
+    grade even if the child failed or was stopped)."""
+    budget = grading_budget() if budget is None else budget
+    target = student_dir(out, student)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    before = _stamp(target / "results.json")
     command = [sys.executable, "-m", "autograder", "grade", str(upload), "--out", str(target), "--seed", str(seed),
                "--quiet", *extra_args]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, preexec_fn=_die_with_parent)
-    graded = load_results(target)
-    if graded is None:  # the grading process itself failed: still record a valid, explained grade
-        message = f"grading failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
+    start = time.monotonic()
+    proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True,
+                            preexec_fn=_die_with_parent)
+    try:
+        _, stderr = proc.communicate(timeout=budget + grace(budget))
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        stderr = ""
+        proc.wait()
+    graded = load_results(target) if _stamp(target / "results.json") != before else None
+    if graded is not None:  # this grading wrote its results (a timeout may have cut only its report)
+        return graded
+    if timed_out:
+        graded = timed_out_results(budget, time.monotonic() - start, seed)
+    else:  # the grading process itself failed: still record a valid, explained grade
+        message = f"grading failed (exit {proc.returncode}): {(stderr or '').strip()[-STDERR_CHARS:]}"
         graded = results.build([], message, 0.0, 0.0, {"grader_error": message})
-        results.write_atomic(target / "results.json", graded)
+    results.write_atomic(target / "results.json", graded)
     return graded
 
 
@@ -88,7 +177,7 @@ def status_of(data: dict) -> str:
     extra = data.get("extra_data", {})
     if extra.get("grader_error"):
         return "grader error"
-    if any("timed out" in t.get("tags", []) for t in data.get("tests", [])):
+    if extra.get("timed_out") or any("timed out" in t.get("tags", []) for t in data.get("tests", [])):
         return "timed out"
     if any(kind == "banned" for kind, *_ in extra.get("static_findings", [])):
         return "banned import"
@@ -97,39 +186,38 @@ def status_of(data: dict) -> str:
 
 def write_gradebook(out: Path, graded: dict[str, dict | None]) -> Path:
     header, rows = gradebook_rows(graded)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    path = out / "gradebook.csv"
-    results.write_text_atomic(path, buffer.getvalue())
+    path = Path(out) / GRADEBOOK
+    results.write_text_atomic(path, csv_text([header, *rows]))
     return path
 
 
-def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_args: list[str] = ()) -> Path:
+def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_args: list[str] = (),
+              budget: float | None = None) -> Path:
     """Grade every submission in ``folder`` not yet graded in ``out``; return the gradebook's path."""
     found = submissions(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    graded = {s: load_results(out / s) for s in found}  # kept up to date below, read from disk once
+    budget = grading_budget() if budget is None else budget
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    adopt_legacy_layout(out, list(found))
+    graded = {s: load_results(student_dir(out, s)) for s in found}  # kept up to date below, read from disk once
     todo = {s: p for s, p in found.items() if needs_grading(graded[s])}
     print(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade with -j {jobs}",
           flush=True)
     start, done = time.perf_counter(), 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, s, p, out, student_seed(base_seed, s), list(extra_args)): s
+        futures = {pool.submit(grade_one, s, p, out, student_seed(base_seed, s), list(extra_args), budget): s
                    for s, p in todo.items()}
         for future in as_completed(futures):
             student, done = futures[future], done + 1
             data = graded[student] = future.result()
             write_gradebook(out, graded)
             bar = "#" * int(20 * done / len(todo))
-            print(f"[{bar:<20}] {done}/{len(todo)}  {student}: {data['score']:g} ({status_of(data)}), "
-                  f"{time.perf_counter() - start:.0f} s", flush=True)
+            print(terminal(f"[{bar:<20}] {done}/{len(todo)}  {student}: {data['score']:g} ({status_of(data)}), "
+                           f"{time.perf_counter() - start:.0f} s"), flush=True)
     path = write_gradebook(out, graded)
     try:  # the class dashboard; a failure there never loses the gradebook
         from autograder.report import render_class
 
-        print(f"wrote {render_class(out)}", flush=True)
+        print(terminal(f"wrote {render_class(out, stale_only=True)}"), flush=True)
     except Exception as error:  # noqa: BLE001
-        print(f"warning: no class dashboard ({type(error).__name__}: {error})", file=sys.stderr)
+        print(terminal(f"warning: no class dashboard ({type(error).__name__}: {error})"), file=sys.stderr)
     return path

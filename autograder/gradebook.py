@@ -2,9 +2,9 @@
 
 ``python -m autograder gradebook GRADED_DIR``:
 
-1. creates ``GRADED_DIR/rubric_scores.csv`` when it is missing: one row per graded student (a sub-folder
-   holding ``results.json``), one empty column per criterion of ``autograder/rubric.toml``, and a free
-   ``comment`` column. When it exists it is only ever appended to: rows for students graded since are added
+1. creates ``GRADED_DIR/rubric_scores.csv`` when it is missing: one row per graded student (a folder
+   ``students/<name>/`` holding ``results.json``), one empty column per criterion of ``autograder/rubric.toml``,
+   and a free ``comment`` column. When it exists it is only ever appended to: rows for students graded since are added
    at the end; nothing a TA typed is rewritten.
 2. checks the TAs' file and refuses (exit 2, one message per problem, nothing written) on: a student who
    was not graded, a student listed twice, a score that is not a number, negative, or above the criterion's
@@ -14,12 +14,15 @@
    ============== ==============================================================
    column         meaning
    ============== ==============================================================
-   student        the folder name, as in gradebook.csv
+   student        the student's name, as in gradebook.csv (``students/<name>/``)
    autograder     the autograder's total (results.json "score", out of 100)
    writeup        the sum of the write-up criteria entered so far (out of 20)
    total          autograder + writeup
    <criterion>    each criterion's score, in rubric.toml order (empty: not graded yet)
    ============== ==============================================================
+
+Every CSV cell the kit writes is neutralised against formula injection (``untrusted.csv_cell``: a leading
+``= + - @``, tab or CR gets a single quote) and read back with the quote removed.
 
 A blank criterion means "not graded yet": it counts as 0 in ``writeup``/``total`` and the command lists who
 still has blanks, so a half-graded class is never imported by accident.
@@ -27,15 +30,16 @@ still has blanks, so a half-graded class is never imported by accident.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.batch import graded_folders
 from autograder.grade import load_results
 from autograder.results import write_text_atomic
+from autograder.untrusted import csv_text, csv_value
 
 RUBRIC_FILE = Path(__file__).with_name("rubric.toml")
 SCORES_NAME = "rubric_scores.csv"
@@ -80,15 +84,8 @@ def load_rubric(path: Path = RUBRIC_FILE) -> list[Criterion]:
 
 
 def graded_students(graded: Path) -> list[str]:
-    """Sub-folders of ``graded`` holding a results.json, sorted."""
-    return sorted(p.name for p in Path(graded).iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and (p / "results.json").is_file())
-
-
-def _rows_text(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+    """Students of a grade-all output folder holding a results.json, sorted."""
+    return list(graded_folders(graded))
 
 
 def ensure_scores_file(graded: Path, students: list[str], rubric: list[Criterion]) -> tuple[Path, list[str]]:
@@ -97,7 +94,7 @@ def ensure_scores_file(graded: Path, students: list[str], rubric: list[Criterion
     header = ["student", *(c.id for c in rubric), COMMENT]
     if not path.exists():
         # never replaces a TA's file: we only get here when there is none
-        write_text_atomic(path, _rows_text([header] + [[s] + [""] * (len(header) - 1) for s in students]))
+        write_text_atomic(path, csv_text([header] + [[s] + [""] * (len(header) - 1) for s in students]))
         return path, list(students)
     listed = {row["student"] for row in read_scores(path, rubric, set(students))[1]}
     new = [s for s in students if s not in listed]
@@ -107,7 +104,7 @@ def ensure_scores_file(graded: Path, students: list[str], rubric: list[Criterion
         with path.open("a", encoding="utf-8", newline="") as f:  # append only: the TA's bytes stay as they are
             if text and not text.endswith(("\n", "\r")):
                 f.write("\n")
-            f.write(_rows_text([[s if col == "student" else "" for col in columns] for s in new]))
+            f.write(csv_text([[s if col == "student" else "" for col in columns] for s in new]))
     return path, new
 
 
@@ -152,10 +149,11 @@ def read_scores(path: Path, rubric: list[Criterion], students: set[str]) -> tupl
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             problems.append(f"{path} line {line}: {len(cells)} cells for {len(header)} columns (an unquoted comma?)")
             continue
-        row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
+        row = {h: (csv_value(cells[i].strip()) if i < len(cells) else "") for i, h in enumerate(header)}
         student = row["student"]
         if student not in students:
-            problems.append(f"{path} line {line}: unknown student {student!r} (no {student}/results.json here)")
+            problems.append(f"{path} line {line}: unknown student {student!r} (no students/{student}/results.json "
+                            "here)")
         elif student in seen:
             problems.append(f"{path} line {line}: student {student!r} is listed twice (also line {seen[student]})")
         seen.setdefault(student, line)
@@ -189,7 +187,7 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
     rubric = rubric if rubric is not None else load_rubric()
     students = graded_students(graded)
     if not students:
-        raise GradebookError(f"{graded} holds no graded submission (no <student>/results.json)")
+        raise GradebookError(f"{graded} holds no graded submission (no students/<name>/results.json)")
     scores_path = graded / SCORES_NAME
     notes = []
     existed = scores_path.exists()
@@ -205,8 +203,9 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
     _, rows = read_scores(scores_path, rubric, set(students))
     manual = {row["student"]: row for row in rows}
     out_rows, incomplete = [], []
+    folders = graded_folders(graded)
     for student in students:
-        data = load_results(graded / student) or {}
+        data = load_results(folders[student]) or {}
         auto = float(data.get("score", 0) or 0)
         row = manual.get(student, {})
         entered = [row.get(c.id, "") for c in rubric]
@@ -217,7 +216,7 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
                          *("" if v == "" else f"{v:g}" for v in entered)])
     header = ["student", "autograder", "writeup", "total", *(c.id for c in rubric)]
     path = graded / GRADES_NAME
-    write_text_atomic(path, _rows_text([header] + out_rows))
+    write_text_atomic(path, csv_text([header] + out_rows))
     if incomplete:
         notes.append(f"{len(incomplete)} of {len(students)} student(s) still have write-up criteria to grade "
                      f"(counted as 0 for now): {', '.join(incomplete[:10])}" + (" ..." if len(incomplete) > 10 else ""))

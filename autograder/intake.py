@@ -14,7 +14,8 @@ then again on the bytes actually decompressed. A zip holding an absolute path, a
 name, a symbolic link or a device file is refused as a whole; members whose names are not UTF-8 are skipped.
 
 Problems with the submission come back as ``Staged.error`` (one sentence), never as exceptions, so the
-grader can always write a grade. Only misuse by the caller (a non-empty ``dest``) raises.
+grader can always write a grade. Notes and errors quote names from the upload with their control characters
+replaced (``untrusted.printable``), so they are safe to print. Only misuse by the caller (a non-empty ``dest``) raises.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from autograder.static_checks import MAX_SOURCE_BYTES
+from autograder.untrusted import printable
 
 MB = 1_000_000
 CHUNK = 64 * 1024
@@ -113,6 +115,15 @@ def stage(upload: Path, dest: Path, limits: IntakeLimits = IntakeLimits()) -> St
         raise FileExistsError(f"staging folder {dest} is not empty")
     staged = Staged(dest)
     try:
+        _stage(upload, staged, limits)
+    finally:  # names from the upload reach terminals, Markdown and HTML: no control character in any message
+        staged.notes[:] = [printable(n, keep="") for n in staged.notes]
+        staged.error = None if staged.error is None else printable(staged.error, keep="")
+    return staged
+
+
+def _stage(upload: Path, staged: Staged, limits: IntakeLimits) -> None:
+    try:
         if upload.is_dir():
             contents = _collect(_folder_entries(upload, limits, staged.notes), limits, staged.notes)
         elif upload.is_file() and upload.suffix == ".py":  # a lone file, e.g. an LMS's "smith_123_mlp.py"
@@ -125,9 +136,8 @@ def stage(upload: Path, dest: Path, limits: IntakeLimits = IntakeLimits()) -> St
             raise Rejected(f"the upload {upload.name} is neither a folder nor a file")
     except Rejected as error:
         staged.error = str(error)
-        return staged
+        return
     _write(staged, contents)
-    return staged
 
 
 def _collect(entries: list[Entry], limits: IntakeLimits, notes: list[str]) -> list[tuple[str, bytes]]:

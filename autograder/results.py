@@ -18,7 +18,8 @@ def build(tests: list[TestResult], output: str, execution_time: float, accuracy:
         "score": round(sum(t.score for t in tests), 2),
         "execution_time": round(execution_time, 2),
         "output": output[:MAX_OUTPUT_CHARS],
-        "output_format": "md",
+        "output_format": "text",  # outputs quote student-derived text (exceptions, file names): never Markdown
+        "test_output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [t.to_json() | {"output": t.output[:MAX_OUTPUT_CHARS]} for t in tests],

@@ -3,6 +3,8 @@ with SIGKILL mid-way then resumed, which must give exactly the gradebook of an u
 grading process or sandboxed worker behind."""
 from __future__ import annotations
 
+import csv
+import json
 import os
 import shutil
 import signal
@@ -82,15 +84,15 @@ def test_full_run(work, uninterrupted):
     assert total["dave"] == 0
     assert all(r[-1] == "graded" for r in book.values())
     for student in STUDENTS:
-        assert (work / "clean" / student / "results.json").is_file()
+        assert (work / "clean/students" / student / "results.json").is_file()
 
 
 def test_rerun_grades_nothing(work, uninterrupted):
-    stamps = {s: (work / "clean" / s / "results.json").stat().st_mtime_ns for s in STUDENTS}
+    stamps = {s: (work / "clean/students" / s / "results.json").stat().st_mtime_ns for s in STUDENTS}
     proc = run(work / "class", work / "clean")
     assert f"{len(STUDENTS)} submissions, {len(STUDENTS)} already graded, 0 to grade" in proc.stdout
     assert (work / "clean/gradebook.csv").read_text() == uninterrupted
-    assert stamps == {s: (work / "clean" / s / "results.json").stat().st_mtime_ns for s in STUDENTS}
+    assert stamps == {s: (work / "clean/students" / s / "results.json").stat().st_mtime_ns for s in STUDENTS}
 
 
 def test_killed_run_resumes_to_the_same_gradebook(work, uninterrupted):
@@ -100,8 +102,8 @@ def test_killed_run_resumes_to_the_same_gradebook(work, uninterrupted):
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:  # kill once a student is graded while another is being graded
-            done = [s for s in STUDENTS if (out / s / "results.json").exists()]
-            started = [s for s in STUDENTS if (out / s).is_dir() and s not in done]
+            done = [s for s in STUDENTS if (out / "students" / s / "results.json").exists()]
+            started = [s for s in STUDENTS if (out / "students" / s).is_dir() and s not in done]
             if (done and started) or batch.poll() is not None:
                 break
             time.sleep(0.02)
@@ -109,7 +111,7 @@ def test_killed_run_resumes_to_the_same_gradebook(work, uninterrupted):
     finally:
         batch.wait(10)
     assert 1 <= len(done) < len(STUDENTS), f"could not kill the batch mid-way: graded {done}"
-    in_flight = [s for s in STUDENTS if (out / s).is_dir() and s not in done]
+    in_flight = [s for s in STUDENTS if (out / "students" / s).is_dir() and s not in done]
     assert in_flight, "no grading was in flight when the batch was killed"
 
     # nothing of the killed batch survives: no grading process, no sandboxed worker, no late results.json
@@ -117,9 +119,9 @@ def test_killed_run_resumes_to_the_same_gradebook(work, uninterrupted):
     while (alive := processes_mentioning(str(out))) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive, f"processes of the killed batch survived: {alive}"
-    graded_after_kill = sorted(s for s in STUDENTS if (out / s / "results.json").exists())
+    graded_after_kill = sorted(s for s in STUDENTS if (out / "students" / s / "results.json").exists())
     time.sleep(1)
-    assert graded_after_kill == sorted(s for s in STUDENTS if (out / s / "results.json").exists())
+    assert graded_after_kill == sorted(s for s in STUDENTS if (out / "students" / s / "results.json").exists())
 
     proc = run(work / "class", out)
     already = len(graded_after_kill)
@@ -127,3 +129,78 @@ def test_killed_run_resumes_to_the_same_gradebook(work, uninterrupted):
             in proc.stdout), proc.stdout
     assert (out / "gradebook.csv").read_text() == uninterrupted
     assert not processes_mentioning(str(out))
+
+
+# ----------------------------------------------------------------------------------------- one student never breaks the class
+DEEP_SUM = "\n\ndef relu_grad(z):\n    return (z > " + "+".join(["0"] * 600) + ").astype(z.dtype)\n"
+HOSTILE_NAMES = {  # upload name (bytes: any byte a file name may hold) -> what the gradebook shows
+    b"gradebook.csv": "gradebook.csv",
+    b"index.html": "index.html",
+    b"students": "students",
+    b"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")",
+    b"@SUM(1+1)": "'@SUM(1+1)",
+    b"-2+3": "'-2+3",
+}
+
+
+def test_hostile_names_deep_code_and_a_quadratic_report_do_not_break_the_class(tmp_path):
+    klass, out = tmp_path / "class", tmp_path / "graded"
+    for name in HOSTILE_NAMES:
+        make_submission(Path(os.fsdecode(bytes(klass) + b"/" + name)))
+    make_submission(Path(os.fsdecode(bytes(klass) + b"/caf\xe9")))  # not UTF-8
+    make_submission(klass / "\x1b[31mred\x1b[0m\rbob")  # ANSI escapes and a carriage return
+    make_submission(klass / "deep", DEEP_SUM)  # correct, but ast.unparse would recurse too deep
+    (make_submission(klass / "mallory") / "REPORT.md").write_text("[" * 20_000)  # quadratic for Markdown
+    start = time.monotonic()
+    proc = run(klass, out)
+    elapsed = time.monotonic() - start
+    assert "\x1b" not in proc.stdout + proc.stderr and "\r" not in proc.stdout + proc.stderr
+    assert (out / "gradebook.csv").is_file() and (out / "index.html").is_file()
+    with (out / "gradebook.csv").open(newline="") as f:
+        table = list(csv.reader(f))
+    book = {row[0]: row for row in table[1:]}
+    weird = [s for s in book if s.startswith("caf")] + [s for s in book if "red" in s]
+    assert set(book) == set(HOSTILE_NAMES.values()) | {"deep", "mallory", *weird} and len(weird) == 2, book
+    assert all(c.isprintable() for s in book for c in s)
+    assert all(float(row[1]) == 75 and row[-1] == "graded" for row in book.values()), book
+    for shown in weird + ["deep", "mallory", "index.html"]:
+        assert (out / "students" / shown / "report.html").is_file(), shown
+    index = (out / "index.html").read_text()
+    assert 'href="students/deep/report.html"' in index and 'href="students/index.html/report.html"' in index
+    assert 'id="problems"' not in index  # every student was compared and shown
+    assert "shown as plain text" in (out / "students/mallory/report.html").read_text()
+    assert elapsed < 100, f"the quadratic REPORT.md held the class for {elapsed:.0f} s"
+
+
+def test_a_grading_over_its_budget_is_timed_out_and_the_class_finishes(tmp_path):
+    klass, out = tmp_path / "class", tmp_path / "graded"
+    make_submission(klass / "alice")
+    make_submission(klass / "slow", "import time\n\ndef relu_grad(z):\n    time.sleep(9)\n    return (z > 0) * 1.0\n")
+    start = time.monotonic()
+    proc = subprocess.run(command(klass, out) + ["--grading-seconds", "15"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert elapsed < 60, f"the batch took {elapsed:.0f} s with a 15 s budget per grading"
+    slow = json.loads((out / "students/slow/results.json").read_text())
+    assert slow["score"] == 0 and "longer than its 15 s budget" in slow["output"]
+    assert all("timed out" in t["tags"] for t in slow["tests"]) and len(slow["tests"]) == 11
+    alice = json.loads((out / "students/alice/results.json").read_text())
+    assert alice["score"] == 75
+    assert rows((out / "gradebook.csv").read_text())["slow"][-1] == "timed out"
+    assert not processes_mentioning(str(out / "students/slow"))
+    # a timed-out grading is a verdict: the rerun keeps it
+    again = run(klass, out)
+    assert "2 submissions, 2 already graded, 0 to grade" in again.stdout
+
+
+def test_results_of_an_older_layout_are_adopted_not_regraded(tmp_path):
+    klass, out = tmp_path / "class", tmp_path / "graded"
+    make_submission(klass / "alice")
+    old = make_submission(klass / "bob")
+    first = run(klass, out)
+    assert "0 already graded" in first.stdout
+    (out / "students/bob").rename(out / "bob")  # what an older kit left: students at the top
+    proc = run(klass, out)
+    assert "2 submissions, 2 already graded, 0 to grade" in proc.stdout, proc.stdout
+    assert (out / "students/bob/results.json").is_file() and not (out / "bob").exists() and old.is_dir()

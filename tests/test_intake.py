@@ -382,3 +382,24 @@ def test_a_lone_py_file_from_an_lms_is_graded_as_mlp_py(tmp_path):
     assert staged.error is None and staged.found == ["mlp.py"]
     assert (tmp_path / "out" / "mlp.py").read_text() == upload.read_text()
     assert any("smith_12345_mlp.py" in note for note in staged.notes)
+
+
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\r\x9b31m\u202e"
+
+
+@pytest.mark.parametrize("container", ["zip", "folder"])
+def test_names_quoted_in_notes_and_errors_carry_no_control_characters(tmp_path, container):
+    files = {"mlp.py": SOURCE, f"notes{ESCAPES}.txt": b"x", f"conftest{ESCAPES}.py": b"", "a/conftest.py": b""}
+    upload = (make_zip(tmp_path / "up.zip", files) if container == "zip" else make_folder(tmp_path / "up", files))
+    staged = stage(upload, tmp_path / "dest")
+    assert staged.ok and staged.notes
+    text = "\n".join(staged.notes)
+    assert "notes" in text and "conftest" in text
+    assert all(ch.isprintable() for ch in text.replace("\n", "")), repr(text)
+
+
+def test_an_error_quoting_a_member_name_carries_no_control_characters(tmp_path):
+    upload = make_zip(tmp_path / "up.zip", {f"../{ESCAPES}mlp.py": SOURCE})
+    staged = stage(upload, tmp_path / "dest")
+    assert staged.error and "'..' path component" in staged.error
+    assert staged.error.isprintable(), repr(staged.error)

@@ -180,8 +180,8 @@ def test_similarity_ignores_comments_docstrings_and_layout():
 # ----------------------------------------------------------------------------------------- gradebook
 def _class(tmp_path: Path) -> Path:
     graded = tmp_path / "graded"
-    fake_results(graded / "alice", simple_tests(6))
-    fake_results(graded / "bob", simple_tests(3, "6/12 public checks passed.\n- FAILED test_rows: wrong"))
+    fake_results(graded / "students" / "alice", simple_tests(6))
+    fake_results(graded / "students" / "bob", simple_tests(3, "6/12 public checks passed.\n- FAILED test_rows: wrong"))
     return graded
 
 
@@ -211,7 +211,7 @@ def test_gradebook_creates_a_prefilled_scores_file_then_merges(tmp_path, capsys)
     assert grades[2] == ["bob", "3", "0", "3", "", "", "", "", "", ""]
     assert "still have write-up criteria to grade" in capsys.readouterr().out
     # a student graded later gets a row appended; the TA's rows stay byte for byte
-    fake_results(graded / "carol", simple_tests(6))
+    fake_results(graded / "students" / "carol", simple_tests(6))
     assert cli(["gradebook", str(graded)]) == 0
     assert scores.read_bytes() == before + b"carol,,,,,,,\n"
     assert [r[0] for r in _csv(graded / "grades.csv")[1:]] == ["alice", "bob", "carol"]
@@ -299,7 +299,7 @@ def graded_class(tmp_path_factory) -> Path:
     (uploads / "dave" / "mlp.py").write_text(HANDOUT_SOURCE)
 
     trained = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(alice), "--out",
-                                str(out / "alice"), "--seed", "3", "--quiet"], cwd=ROOT,
+                                str(out / "students" / "alice"), "--seed", "3", "--quiet"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     batch = _run("grade-all", str(uploads), "--out", str(out), "-j", "1", "--no-training")
     assert "index.html" in batch.stdout  # grade-all renders the dashboard by itself
@@ -311,18 +311,18 @@ def graded_class(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_grading_writes_reports_and_the_dashboard(graded_class):
     for student in ("alice", "bob", "carol", "mallory", "dave"):
-        assert (graded_class / student / "report.html").is_file()
-        assert (graded_class / student / "report.md").is_file()
-    data = json.loads((graded_class / "alice" / "results.json").read_text())
+        assert (graded_class / "students" / student / "report.html").is_file()
+        assert (graded_class / "students" / student / "report.md").is_file()
+    data = json.loads((graded_class / "students" / "alice" / "results.json").read_text())
     assert data["score"] == 100, "the reference with training earns full marks"
-    md = (graded_class / "alice" / "report.md").read_text()
+    md = (graded_class / "students" / "alice" / "report.md").read_text()
     assert "Final test accuracy:" in md and "(the bar is 95%: reached)" in md
     index = (graded_class / "index.html").read_text()
     assert "script-src &#x27;sha256-" in index
     flags = index.split('id="flags"', 1)[1]
     assert "code 100% similar to carol" in flags or re.search(r"code 9\d% similar to carol", flags)
     assert "dave" not in index.split('id="similar"', 1)[1]  # untouched stubs are not 'similar'
-    assert 'bob/report.html' in index and "softmax (hidden): test_extreme_logits" in index
+    assert 'href="students/bob/report.html"' in index and "softmax (hidden): test_extreme_logits" in index
 
 
 # ----------------------------------------------------------------------------------------- in Chromium
@@ -407,7 +407,7 @@ def test_dashboard_sorts_and_links_to_a_report_with_its_curves(graded_class, bro
 def test_a_hostile_submission_runs_nothing_in_the_tas_browser(graded_class, browser):
     from selenium.webdriver.common.by import By
 
-    browser.get((graded_class / "mallory" / "report.html").as_uri())
+    browser.get((graded_class / "students" / "mallory" / "report.html").as_uri())
     _shot(browser, "report_mallory.png")
     assert browser.title.startswith("mallory:")
     assert browser.execute_script("return typeof window.pwned") == "undefined"
@@ -431,3 +431,100 @@ def test_a_hostile_submission_runs_nothing_in_the_tas_browser(graded_class, brow
     browser.get((graded_class / "index.html").as_uri())
     assert browser.execute_script("return typeof window.pwned") == "undefined"
     assert browser.execute_script("return document.scripts.length") == 1  # the kit's own, allowed by hash
+
+
+# ----------------------------------------------------------------------------------------- one student never breaks the class
+def test_student_text_is_escaped_in_report_md_and_the_failed_checks_table(tmp_path):
+    graded = tmp_path / "graded"
+    payload = '<img src=x onerror="window.pwned=1">'
+    name = "[click](javascript:alert(1))**x**"
+    out = fake_results(graded / "students" / name, simple_tests(0, f"0/12 public checks passed.\n- FAILED test_x: "
+                                                                  f"ValueError: {payload} [y](javascript:z)"))
+    render_submission(out)
+    md = (out / "report.md").read_text()
+    assert "## Autograder report: \\[click\\]\\(javascript:alert\\(1\\)\\)\\*\\*x\\*\\*" in md
+    rendered = __import__("markdown").markdown(md, extensions=["tables", "fenced_code"])
+    assert "<a " not in rendered and "<img" not in rendered and "<strong>x" not in rendered
+    from autograder.report import dashboard
+
+    index = dashboard.render(graded).read_text()
+    table = index.split('id="failed-checks"', 1)[1].split("</table>", 1)[0]
+    assert "&lt;img src=x onerror=&quot;window.pwned=1&quot;&gt;" in table and "<img" not in table
+    assert "<script" not in index.split("<body>", 1)[1].rsplit("<script>", 1)[0]
+
+
+def test_results_json_output_is_plain_text_for_gradescope():
+    data = results.build(simple_tests(6), "**not bold**", 1.0, 0.0, {})
+    assert data["output_format"] == "text" and data["test_output_format"] == "text"
+
+
+def test_the_dashboard_is_written_when_similarity_or_one_results_file_fails(tmp_path, monkeypatch):
+    from autograder.report import dashboard
+
+    graded = tmp_path / "graded"
+    for name in ("alice", "bob"):
+        (fake_results(graded / "students" / name, simple_tests(6)) / "submission").mkdir()
+        (graded / "students" / name / "submission" / "mlp.py").write_text(SOLUTION_SOURCE)
+    odd = fake_results(graded / "students" / "odd", simple_tests(6))
+    data = json.loads((odd / "results.json").read_text())
+    data["tests"] = [{"name": 3}]  # not what the grader writes; the page must still come out
+    (odd / "results.json").write_text(json.dumps(data))
+    (graded / "students" / "broken").mkdir()
+    (graded / "students" / "broken" / "results.json").write_text("{not json")
+
+    def explode(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(similarity, "fingerprint", explode)
+    index = dashboard.render(graded).read_text()
+    problems = index.split('id="problems"', 1)[1].split("</table>", 1)[0]
+    assert "alice" in problems and "code not compared for similarity (RecursionError" in problems
+    assert "odd" in problems and "broken" in problems and "unreadable results.json" in problems
+    assert 'href="students/alice/report.html"' not in index and ">alice<" in index  # listed, no report yet
+
+    monkeypatch.setattr(similarity, "similar_pairs", explode)
+    index = dashboard.render(graded).read_text()
+    assert "similarity check failed (RecursionError" in index
+
+
+def test_similarity_compares_code_too_deep_for_ast_unparse():
+    deep = "def relu_grad(z):\n    return (z > " + "+".join(["0"] * 600) + ").astype(z.dtype)\n"
+    source = SOLUTION_SOURCE + "\n\n" + deep
+    assert len(similarity.graded_functions(source)["relu_grad"]) > 600
+    pairs = similarity.similar_pairs({"a": source, "b": renamed_copy(source), "c": HANDOUT_SOURCE})
+    assert [(a, b) for a, b, _ in pairs] == [("a", "b")]
+
+
+def test_quadratic_markdown_falls_back_to_plain_text_in_bounded_time(monkeypatch):
+    import time
+
+    from autograder.report import common
+
+    monkeypatch.setattr(common, "MARKDOWN_SECONDS", 2.0)
+    start = time.monotonic()
+    html = render_markdown("[" * 20_000 + "<script>x</script>")
+    assert time.monotonic() - start < 6
+    assert "shown as plain text" in html and "&lt;script&gt;" in html and "<script" not in html
+    assert "<h1>ok</h1>" in render_markdown("# ok")  # ordinary text still renders
+
+
+def test_csv_files_for_staff_neutralise_formulas_and_read_them_back(tmp_path, capsys):
+    graded = tmp_path / "graded"
+    names = ["=HYPERLINK(\"x\")", "+1", "@SUM(A1)", "-x", "alice"]
+    for name in names:
+        fake_results(graded / "students" / name, simple_tests(6))
+    assert cli(["gradebook", str(graded)]) == 0
+    scores = graded / "rubric_scores.csv"
+    rows = _csv(scores)
+    column = [r[0] for r in rows[1:]]
+    assert column == sorted(f"'{n}" if n != "alice" else n for n in names)
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
+    # a TA scores the '=HYPERLINK row and comments with a formula: both read back as the student's
+    ids = [c.id for c in gradebook.load_rubric()]
+    row = "\"'=HYPERLINK(\"\"x\"\")\""
+    text = scores.read_text().replace(row + "," * (len(ids) + 1), row + ",4,3,4,2,3,2,")
+    scores.write_text(text.replace("alice,,,,,,,", "alice,,,,,,,=cmd|' /C calc'!A0"))
+    assert cli(["gradebook", str(graded)]) == 0, capsys.readouterr().err
+    grades = {r[0]: r for r in _csv(graded / "grades.csv")[1:]}
+    assert grades["'=HYPERLINK(\"x\")"][1:4] == ["6", "18", "24"]
+    assert all(not cell.startswith(("=", "+", "@")) for r in grades.values() for cell in r)

@@ -3,7 +3,7 @@
 ``render_submission(out)`` writes ``out/report.html`` (self-contained) and ``out/report.md`` (for an LMS
 comment) from ``out/results.json``; ``render_class(graded)`` renders every student's report and then
 ``graded/index.html``. Student-supplied content is sanitized and every page carries a strict CSP
-(see ``common``).
+(see ``common``); a failure for one student is noted and never stops the others or the dashboard.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from autograder.report.similarity import DEFAULT_THRESHOLD
+from autograder.untrusted import terminal
 
 
 def render_submission(out: Path) -> Path:
@@ -25,25 +26,39 @@ def try_render_submission(out: Path) -> Path | None:
     try:
         return render_submission(out)
     except Exception:  # noqa: BLE001
-        print(f"warning: could not write the report in {out}:\n{traceback.format_exc(limit=3)}", file=sys.stderr)
+        print(terminal(f"warning: could not write the report in {out}:\n{traceback.format_exc(limit=3)}"),
+              file=sys.stderr)
         return None
 
 
-def render_class(graded: Path, threshold: float = DEFAULT_THRESHOLD) -> Path:
-    """Render every ``graded/<student>/report.html`` (where results.json exists), then ``graded/index.html``."""
+def _stale(folder: Path) -> bool:
+    """True when report.html is missing or older than results.json."""
+    try:
+        return (folder / "report.html").stat().st_mtime_ns < (folder / "results.json").stat().st_mtime_ns
+    except OSError:
+        return True
+
+
+def render_class(graded: Path, threshold: float = DEFAULT_THRESHOLD, stale_only: bool = False) -> Path:
+    """Render each student's report (only missing or out-of-date ones with ``stale_only``), then
+    ``graded/index.html``; a student whose report fails is noted on the dashboard."""
+    from autograder.batch import graded_folders
+    from autograder.gradebook import load_rubric
     from autograder.report import dashboard
     from autograder.report.submission import render
-    from autograder.gradebook import load_rubric
 
     graded = Path(graded)
     try:
         rubric = load_rubric()
     except Exception:  # noqa: BLE001
         rubric = []
-    for folder in sorted(graded.iterdir()):
-        if folder.is_dir() and (folder / "results.json").is_file():
-            try:
-                render(folder, rubric)
-            except Exception:  # noqa: BLE001 - one broken folder must not hide the class
-                print(f"warning: no report for {folder.name}: {traceback.format_exc(limit=2)}", file=sys.stderr)
-    return dashboard.render(graded, threshold)
+    problems: dict[str, str] = {}
+    for student, folder in graded_folders(graded).items():
+        if stale_only and not _stale(folder):
+            continue
+        try:
+            render(folder, rubric)
+        except Exception as error:  # noqa: BLE001 - one broken folder must not hide the class
+            problems[student] = f"no report ({type(error).__name__}: {error})"
+            print(terminal(f"warning: no report for {student}: {traceback.format_exc(limit=2)}"), file=sys.stderr)
+    return dashboard.render(graded, threshold, problems)

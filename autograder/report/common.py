@@ -18,14 +18,24 @@ import base64
 import hashlib
 import html
 import re
+import subprocess
+import sys
 from pathlib import Path
 
-import markdown
 import nh3
+
+from autograder.untrusted import markdown_text
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 MAX_IMAGE_BYTES = 2_000_000
-MAX_MARKDOWN_CHARS = 200_000
+MAX_MARKDOWN_CHARS = 100_000
+#: Python-Markdown is quadratic on some inputs (20,000 "[" take over a minute): it runs in a child process
+#: with this budget, and the text is shown escaped when it runs out.
+MARKDOWN_SECONDS = 10.0
+MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
+_MARKDOWN_CHILD = ("import sys, markdown; sys.stdout.buffer.write(markdown.markdown("
+                   "sys.stdin.buffer.read().decode('utf-8', 'replace'), extensions=%r, output_format='html')"
+                   ".encode('utf-8', 'replace'))" % MARKDOWN_EXTENSIONS)
 
 ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map"}
 ALLOWED_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items() if tag not in ("area",)}
@@ -109,7 +119,10 @@ def render_markdown(text: str, images: dict[str, str] | None = None) -> str:
     """
     images = images or {}
     text = text[:MAX_MARKDOWN_CHARS]
-    rendered = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
+    rendered = markdown_to_html(text)
+    if rendered is None:
+        return (f'<p class="warn">This text could not be rendered as Markdown within {MARKDOWN_SECONDS:g} s; '
+                f'it is shown as plain text.</p><pre class="output">{esc(text)}</pre>')
 
     def keep(tag: str, attribute: str, value: str) -> str | None:
         if tag == "img" and attribute == "src":
@@ -126,6 +139,18 @@ def render_markdown(text: str, images: dict[str, str] | None = None) -> str:
                      strip_comments=True, clean_content_tags={"script", "style"})
 
 
+def markdown_to_html(text: str, seconds: float | None = None) -> str | None:
+    """Python-Markdown's HTML for ``text`` (not yet sanitized), computed in a child process killed after
+    ``seconds`` (default ``MARKDOWN_SECONDS``); None when it failed or ran out of time."""
+    seconds = MARKDOWN_SECONDS if seconds is None else seconds
+    try:
+        proc = subprocess.run([sys.executable, "-I", "-c", _MARKDOWN_CHILD], input=text.encode("utf-8", "replace"),
+                              capture_output=True, timeout=seconds)
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
+
+
 def md_fence(text: str) -> str:
     """``text`` as a fenced Markdown code block that nothing inside it can close."""
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
@@ -134,5 +159,5 @@ def md_fence(text: str) -> str:
 
 
 def md_cell(text) -> str:
-    """A value safe inside a Markdown table cell (no pipes, no HTML, one line)."""
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+    """A value shown literally inside Markdown (a table cell, a heading): one line, no HTML, no Markdown."""
+    return markdown_text(text)

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from autograder.batch import status_of
+from autograder.batch import STUDENTS, graded_folders, status_of
 from autograder.report import similarity
 from autograder.report.common import data_uri, esc, page
 from autograder.report.submission import accuracy, load, max_score
@@ -116,32 +116,51 @@ def flags_of(data: dict) -> list[str]:
     return flags
 
 
-def _link(graded: Path, student: str) -> str:
-    """The student's name, linking to their report when it exists."""
-    if (graded / student / "report.html").is_file():
-        return f'<a href="{quote(student)}/report.html">{esc(student)}</a>'
+def _link(folder: Path, student: str) -> str:
+    """The student's name, linking to their report (``students/<name>/report.html``) when it exists."""
+    if (folder / "report.html").is_file():
+        return f'<a href="{STUDENTS}/{quote(student)}/report.html">{esc(student)}</a>'
     return esc(student)
 
 
-def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD) -> Path:
-    """Write ``graded/index.html`` from every ``graded/<student>/results.json``; return its path."""
-    graded = Path(graded)
-    students = sorted(p.name for p in graded.iterdir()
-                      if p.is_dir() and not p.name.startswith(".") and (p / "results.json").is_file())
-    loaded = {}
-    for student in students:
-        try:
-            loaded[student] = load(graded / student)
-        except (OSError, ValueError):
-            continue
-    flags: dict[str, list[str]] = {s: flags_of(d) for s, d in loaded.items()}
+def _class_similarity(folders: dict[str, Path], threshold: float,
+                      problems: dict[str, str]) -> list[tuple[str, str, float]]:
+    """Similar pairs of the class; a student whose code cannot be compared is noted in ``problems``."""
     sources = {}
-    for student in loaded:
+    for student, folder in folders.items():
         try:
-            sources[student] = (graded / student / "submission" / "mlp.py").read_text(errors="replace")
+            sources[student] = (folder / "submission" / "mlp.py").read_text(errors="replace")
         except OSError:
             pass
-    pairs = similarity.similar_pairs(sources, threshold)
+    try:
+        return similarity.similar_pairs(sources, threshold, problems)
+    except Exception as error:  # noqa: BLE001 - the dashboard is written without the similarity check
+        problems["(similarity)"] = f"similarity check failed ({type(error).__name__}: {error})"
+        return []
+
+
+def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD,
+           problems: dict[str, str] | None = None) -> Path:
+    """Write ``graded/index.html`` from every ``graded/students/<name>/results.json``; return its path.
+    ``problems`` (student -> what went wrong while rendering) are shown; a student whose results cannot be
+    shown is added there, never stops the page."""
+    graded = Path(graded)
+    problems = dict(problems or {})
+    folders = graded_folders(graded)
+    loaded = {}
+    for student, folder in folders.items():
+        try:
+            loaded[student] = load(folder)
+        except (OSError, ValueError) as error:
+            problems[student] = f"unreadable results.json ({type(error).__name__})"
+    flags: dict[str, list[str]] = {}
+    for student, data in list(loaded.items()):
+        try:
+            flags[student] = flags_of(data)
+        except Exception as error:  # noqa: BLE001
+            problems[student] = f"results.json not understood ({type(error).__name__}: {error})"
+            del loaded[student]
+    pairs = _class_similarity({s: folders[s] for s in loaded}, threshold, problems)
     for a, b, score in pairs:
         flags[a].append(f"code {100 * score:.0f}% similar to {b}")
         flags[b].append(f"code {100 * score:.0f}% similar to {a}")
@@ -151,24 +170,28 @@ def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD) -> Pat
     check_example: dict[str, str] = {}
     check_students: dict[str, list[str]] = defaultdict(list)
     for student, data in loaded.items():
-        total, top, acc, status = data.get("score", 0), max_score(data), accuracy(data), status_of(data)
+        try:
+            total, top, acc, status = float(data.get("score", 0)), max_score(data), accuracy(data), status_of(data)
+            failed = failed_checks(data.get("tests", []))
+            row = (f'<tr><td data-value="{esc(student)}">{_link(folders[student], student)}</td>'
+                   f'<td class="num" data-value="{total:g}">{total:g} / {top:g}</td>'
+                   f'<td class="num" data-value="{"" if acc is None else f"{acc:.2f}"}">'
+                   f'{"–" if acc is None else f"{acc:.2f}%"}</td>'
+                   f'<td data-value="{esc(status)}" class="{"pass" if status == "graded" else "fail"}">'
+                   f'{esc(status)}</td>'
+                   f'<td class="num" data-value="{len(flags[student])}">{len(flags[student]) or ""}</td></tr>')
+        except Exception as error:  # noqa: BLE001 - one odd results.json must not hide the class
+            problems[student] = f"results.json not understood ({type(error).__name__}: {error})"
+            continue
+        rows.append(row)
         totals.append(total)
         if acc is not None:
             accuracies.append(acc)
-        for check in {c for c, _ in failed_checks(data.get("tests", []))}:
+        for check in {c for c, _ in failed}:
             check_counts[check] += 1
             check_students[check].append(student)
-        for check, message in failed_checks(data.get("tests", [])):
+        for check, message in failed:
             check_example.setdefault(check, message)
-        link = _link(graded, student)
-        status_class = "pass" if status == "graded" else "fail"
-        rows.append(
-            f'<tr><td data-value="{esc(student)}">{link}</td>'
-            f'<td class="num" data-value="{total:g}">{total:g} / {top:g}</td>'
-            f'<td class="num" data-value="{"" if acc is None else f"{acc:.2f}"}">'
-            f'{"–" if acc is None else f"{acc:.2f}%"}</td>'
-            f'<td data-value="{esc(status)}" class="{status_class}">{esc(status)}</td>'
-            f'<td class="num" data-value="{len(flags[student])}">{len(flags[student]) or ""}</td></tr>')
 
     parts = [f"<h1>Class dashboard: {esc(graded.name)}</h1>",
              f'<p class="muted">{len(loaded)} graded submissions. Click a column header to sort; click a name for '
@@ -210,12 +233,16 @@ def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD) -> Pat
     parts.append("<h2>Flagged for a closer look</h2>")
     flagged = {s: f for s, f in flags.items() if f}
     if flagged:
-        items = "".join(f"<tr><td>{_link(graded, s)}</td><td><ul>" + "".join(f"<li>{esc(x)}</li>" for x in f)
+        items = "".join(f"<tr><td>{_link(folders[s], s)}</td><td><ul>" + "".join(f"<li>{esc(x)}</li>" for x in f)
                         + "</ul></td></tr>" for s, f in flagged.items())
         parts.append(f'<table id="flags"><thead><tr><th>student</th><th>why</th></tr></thead><tbody>{items}'
                      "</tbody></table>")
     else:
         parts.append('<p class="pass">Nothing flagged.</p>')
+    if problems:
+        items = "".join(f"<tr><td>{esc(s)}</td><td>{esc(p)}</td></tr>" for s, p in sorted(problems.items()))
+        parts.append('<h3 class="warn">Could not be checked or shown</h3><table id="problems"><thead><tr>'
+                     f"<th>student</th><th>what went wrong</th></tr></thead><tbody>{items}</tbody></table>")
     parts.append(f"<h3>Similar code (score &ge; {threshold:.2f})</h3>")
     if pairs:
         items = "".join(f'<tr><td>{esc(a)}</td><td>{esc(b)}</td><td class="num">{score:.3f}</td></tr>'

@@ -26,25 +26,19 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 HANDOUT = ROOT / "assignment" / "mlp.py"
 DEFAULT_THRESHOLD = 0.9
 MIN_TOKENS = 40
+MAX_TOKENS = 5000  # per function: keeps difflib's comparison of two huge submissions bounded
 SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
            tokenize.ENCODING, tokenize.ENDMARKER}
 
 
-def _strip_docstring(node: ast.FunctionDef) -> ast.FunctionDef:
-    body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        node.body = body[1:] or [ast.Pass()]
-    return node
-
-
-def tokens(source: str) -> list[str]:
-    """Normalised tokens of ``source`` (comments and layout dropped, names/numbers/strings abstracted)."""
+def tokens(source: str, skip: tuple[tuple[int, int], tuple[int, int]] | None = None) -> list[str]:
+    """Normalised tokens of ``source`` (comments and layout dropped, names/numbers/strings abstracted), leaving
+    out the tokens inside ``skip`` ((row, col) start and end, as ``tokenize`` counts them)."""
     out: list[str] = []
     previous = ""
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type in SKIPPED:
+            if tok.type in SKIPPED or (skip and skip[0] <= tok.start and tok.end <= skip[1]):
                 continue
             if tok.type == tokenize.NAME:
                 text = tok.string if keyword.iskeyword(tok.string) or previous == "." else "ID"
@@ -67,16 +61,29 @@ _FSTRING_TYPES = {getattr(tokenize, n) for n in ("FSTRING_START", "FSTRING_MIDDL
 
 
 def graded_functions(source: str) -> dict[str, list[str]]:
-    """Function name -> normalised tokens of its body without the docstring, for each graded function."""
+    """Function name -> normalised tokens of its definition without the docstring, for each graded function.
+    Works on the source text (no ``ast.unparse``, which recurses as deep as an expression is long)."""
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
+    lines = source.split("\n")
     found = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in GRADED:
             found[node.name] = node  # the last definition wins, as at import
-    return {name: tokens(ast.unparse(_strip_docstring(node))) for name, node in found.items()}
+    return {name: _definition_tokens(lines, node)[:MAX_TOKENS] for name, node in found.items()}
+
+
+def _definition_tokens(lines: list[str], node: ast.FunctionDef) -> list[str]:
+    first = node.lineno
+    segment = "\n".join(lines[first - 1:node.end_lineno]) + "\n"
+    doc = node.body[0] if node.body else None
+    skip = None
+    if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str):
+        skip = ((doc.lineno - first + 1, doc.col_offset), (doc.end_lineno - first + 1, doc.end_col_offset))
+    return tokens(segment, skip)
 
 
 def _handout() -> dict[str, list[str]]:
@@ -98,10 +105,18 @@ def fingerprint(source: str, handout: dict[str, list[str]] | None = None) -> lis
     return sequence
 
 
-def similar_pairs(sources: dict[str, str], threshold: float = DEFAULT_THRESHOLD) -> list[tuple[str, str, float]]:
-    """(student, student, score) for every pair at or above ``threshold``, most similar first."""
+def similar_pairs(sources: dict[str, str], threshold: float = DEFAULT_THRESHOLD,
+                  problems: dict[str, str] | None = None) -> list[tuple[str, str, float]]:
+    """(student, student, score) for every pair at or above ``threshold``, most similar first. A student whose
+    code cannot be fingerprinted is left out and noted in ``problems``."""
     handout = _handout()
-    prints = {s: fingerprint(src, handout) for s, src in sources.items()}
+    prints = {}
+    for student, source in sources.items():
+        try:
+            prints[student] = fingerprint(source, handout)
+        except Exception as error:  # noqa: BLE001 - one odd file must not stop the class's check
+            if problems is not None:
+                problems[student] = f"code not compared for similarity ({type(error).__name__}: {error})"
     prints = {s: p for s, p in prints.items() if sum(not t.startswith("<") for t in p) >= MIN_TOKENS}
     pairs = []
     for a, b in combinations(sorted(prints), 2):
