@@ -10,7 +10,9 @@ Network: 784 -> 128 -> ReLU -> 64 -> ReLU -> 10 -> softmax, trained on the mean 
 
 You write the five functions marked TODO: relu_grad, softmax, cross_entropy, backward, sgd_step.
 relu, init_params and forward are given, and so is the training loop in train.py.
-Run `pytest tests_public` (or `pytest tests_public -m softmax` for one function) for feedback.
+Run `pytest tests_public` (or `pytest tests_public -m softmax` for one function) for feedback; the tests run in
+the order above, the order to write the functions in. backward's tests use a correct relu_grad, so each
+function's mistakes show up in its own tests.
 """
 from __future__ import annotations
 
@@ -71,7 +73,8 @@ def cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
     """Mean cross-entropy loss: -(1/N) * sum_i log(probs[i, labels[i]]).
 
     Input:  probs (N, C) float, rows sum to 1; labels (N,) int in 0..C-1.
-    Output: a Python float (or NumPy scalar), the mean over the batch.
+    Output: one number, the mean over the batch: a Python float, a NumPy scalar or a 0-d array (not one loss
+    per sample, nor an array of shape (1,)).
     A probability of exactly 0 must not give inf or nan: clip the picked probabilities to
     [PROB_FLOOR, 1] before the log, so one sample costs at most -log(1e-12) ~= 27.6.
     Must not modify its inputs.
@@ -120,9 +123,12 @@ def backward(params: Params, cache: dict[str, np.ndarray], labels: np.ndarray) -
 def sgd_step(params: Params, grads: Params, lr: float) -> None:
     """One step of gradient descent, IN PLACE: params[k] -= lr * grads[k] for every key k.
 
-    Input:  params and grads with the same keys and shapes; lr a positive float.
-    Output: None. Update the existing arrays (e.g. with `-=`): the training loop and the optimizer keep
-    references to them, so `params[k] = params[k] - ...` (a new array) is a bug. Must not modify grads.
+    Input:  params and grads with the same keys W1, b1, W2, b2, W3, b3 and shapes; lr a positive float.
+    Output: None. Required: update the existing arrays in place (e.g. with `-=`), as optimizers do (PyTorch's
+    too): every reference to a parameter array then sees the new values, and no new arrays are allocated at
+    each step. The tests check it: `params[k] = params[k] - lr * grads[k]` puts a NEW array in the dict and
+    leaves the original unchanged, which fails them (the given training loop reads params[k] again at each
+    step, so it would still train). Must not modify grads (with momentum, grads is the velocity).
     """
     # YOUR CODE HERE
     raise NotImplementedError("sgd_step is not implemented yet: write it in assignment/mlp.py, then run pytest tests_public -m sgd_step")

@@ -28,6 +28,7 @@ KIT_FILES = {  # what the worker may see of the kit: public code only, never sol
     "worker/protocol.py": ROOT / "autograder/worker/protocol.py",
     "worker/serve.py": ROOT / "autograder/worker/serve.py",
     "import_guard.py": ROOT / "autograder/import_guard.py",
+    "substitutes.py": ROOT / "tests_public/substitutes.py",
     "train.py": ROOT / "assignment/train.py",
     "data/__init__.py": ROOT / "data/__init__.py",
     "data/fetch.py": ROOT / "data/fetch.py",
@@ -189,8 +190,12 @@ class RemoteMlp:
         raise self.dead
 
     # ------------------------------------------------------------ calls
-    def call(self, fn: str, *args: Any) -> Any:
-        """Run mlp.<fn>(*args) in the worker; mirror in-place changes into ``args``; return the result."""
+    def call(self, fn: str, *args: Any, correct: tuple[str, ...] = ()) -> Any:
+        """Run mlp.<fn>(*args) in the worker; mirror in-place changes into ``args``; return the result.
+
+        ``correct``: module functions the worker replaces by the kit's correct versions (tests_public/substitutes.py)
+        during this call, e.g. ("relu_grad",) while backward is checked.
+        """
         if fn in self.given_up:
             error = self.given_up[fn]
             raise WorkerError(f"{error} (in an earlier call; not retried)", timed_out=error.timed_out)
@@ -200,7 +205,7 @@ class RemoteMlp:
             if not self.start().get("ok"):
                 self._fail(str(self.hello.get("error")))
         try:
-            reply = self.request({"op": "call", "fn": fn, "args": list(args)}, what=fn)
+            reply = self.request({"op": "call", "fn": fn, "args": list(args), "correct": list(correct)}, what=fn)
         except WorkerError as error:
             self.crashes[fn] = self.crashes.get(fn, 0) + 1
             if error.timed_out or self.crashes[fn] >= CRASHES_PER_FUNCTION:
@@ -254,3 +259,8 @@ class MlpProxy:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args: self._remote.call(name, *args)
+
+    def call_with_correct(self, correct: tuple[str, ...], name: str, *args: Any) -> Any:
+        """``mlp.<name>(*args)`` with the functions ``correct`` replaced by the kit's correct versions meanwhile
+        (the hook tests_public's ``invoke`` uses for objects that are not modules)."""
+        return self._remote.call(name, *args, correct=tuple(correct))

@@ -1,76 +1,27 @@
 """The public suite is a good feedback loop: the reference passes, stubs fail cleanly and only their own tests,
-and every mistake of the buggy corpus (tests/buggy/) is caught with its hint in the failure message.
+and every mistake of the buggy corpus (tests/buggy/) is caught with its hint in the failure message; with the
+hidden suite, each mistake costs points only in its own function, the same on every seed.
 
-The suite runs in-process (pytest.main plus a collecting plugin): about 0.3 s per submission.
-Known dependency: backward calls the student's relu_grad, so a relu_grad stub also fails the backward tests
-(with "backward needs relu_grad: relu_grad is not implemented yet ..."); every other stub fails only its own.
+The suites run in-process (tests/suites.py): about 0.3 s per submission for the public suite, 30 ms per seed
+for the hidden one. backward's tests run with a correct relu_grad (tests_public/substitutes.py), so a relu_grad
+stub fails only relu_grad's tests.
 """
 from __future__ import annotations
 
 import ast
-import os
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pytest
 
+from solution.train import load_submission
 from submissions import FUNCTIONS, SOLUTION, buggy_constants, buggy_sources, make_submission, stub_only
+from suites import Outcome, function_scores, full_marks, run_hidden, run_public
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ROOT / "tests_public"
-DEPENDS_ON = {"relu_grad": {"backward"}}  # backward calls relu_grad; through a proxy this cannot be avoided
-
-
-@dataclass
-class Outcome:
-    """What one run of the public suite did: per test id, its markers, and the failure text of failed tests."""
-
-    exit_code: int = -1
-    markers: dict[str, set[str]] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    passed: set[str] = field(default_factory=set)
-
-    def marked(self, *functions: str) -> set[str]:
-        return {test for test, names in self.markers.items() if names & set(functions)}
-
-    def text(self, tests: set[str]) -> str:
-        return "\n".join(self.failed[test] for test in sorted(tests & set(self.failed)))
-
-
-class Collector:
-    """pytest plugin recording the collected tests' markers and every test's outcome."""
-
-    def __init__(self, override: object = None) -> None:
-        self.outcome, self.override = Outcome(), override
-
-    def pytest_configure(self, config: pytest.Config) -> None:
-        if self.override is not None:
-            config.mlp_override = self.override  # the autograder's hook, see tests_public/conftest.py
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        for item in session.items:  # after -m/-k deselection
-            self.outcome.markers[item.nodeid] = {mark.name for mark in item.iter_markers()}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed:
-            self.outcome.failed[report.nodeid] = (self.outcome.failed.get(report.nodeid, "") + report.longreprtext)
-        elif report.passed and report.when == "call":
-            self.outcome.passed.add(report.nodeid)
-
-
-def run_public(submission: Path | None = None, override: object = None, *extra: str) -> Outcome:
-    """Run tests_public in this process on a submission folder (or on an mlp_override object)."""
-    collector = Collector(override)
-    args = [str(PUBLIC), "-q", "-p", "no:cacheprovider", "-W", "ignore::RuntimeWarning", *extra]
-    if submission is not None:
-        args += ["--submission", str(submission)]
-    with mock.patch.dict(os.environ):
-        os.environ.pop("PYTEST_ADDOPTS", None)  # the outer run's options are not the inner run's
-        collector.outcome.exit_code = int(pytest.main(args, plugins=[collector]))
-    return collector.outcome
+SEEDS = (0, 23, 832, 4242, 99_991)  # a buggy case's scores must be the same on each
 
 
 def assert_clean(test: str, text: str, must_contain: str) -> None:
@@ -104,23 +55,30 @@ def test_untouched_assignment_fails_every_test_cleanly(monkeypatch, solution_run
 def test_a_single_stub_fails_exactly_its_own_tests(tmp_path, monkeypatch, fn):
     monkeypatch.setenv("MLP_SUBMISSION", str(stub_only(tmp_path, fn)))  # also covers the env var
     outcome = run_public()
-    own, dependents = outcome.marked(fn), outcome.marked(*DEPENDS_ON.get(fn, ()))
-    assert own and set(outcome.failed) == own | dependents, sorted(set(outcome.failed) ^ (own | dependents))
+    own = outcome.marked(fn)
+    assert own and set(outcome.failed) == own, sorted(set(outcome.failed) ^ own)
     for test in own:
         assert_clean(test, outcome.failed[test], f"{fn} is not implemented yet")
-    for test in dependents:
-        assert_clean(test, outcome.failed[test], f"needs {fn}: {fn} is not implemented yet")
 
 
 @pytest.mark.parametrize("path", buggy_sources(), ids=lambda path: path.stem)
-def test_buggy_submission_is_caught_with_its_hint(tmp_path, path):
+def test_buggy_submission_is_caught_with_its_hint_and_charged_once(tmp_path, path):
+    """Public: the mistake fails some of its function's tests, with its hint, and no other test. Public and
+    hidden together: only that function loses points, the same on every seed of SEEDS."""
     broken, hint = buggy_constants(path)
-    outcome = run_public(make_submission(tmp_path, path.read_text()))
+    folder = make_submission(tmp_path, path.read_text())
+    outcome = run_public(folder)
     own = outcome.marked(broken)
-    allowed = own | outcome.marked(*DEPENDS_ON.get(broken, ()))
     assert own & set(outcome.failed), f"{path.name}: no {broken} test failed"
-    assert set(outcome.failed) <= allowed, f"{path.name} broke unrelated tests: {sorted(set(outcome.failed) - allowed)}"
+    assert set(outcome.failed) <= own, f"{path.name} broke unrelated tests: {sorted(set(outcome.failed) - own)}"
     assert hint in outcome.text(own), f"{path.name}: hint {hint!r} not in:\n{outcome.text(own)}"
+    module = load_submission(folder)
+    hidden = {seed: run_hidden(module, seed) for seed in SEEDS}
+    scores = {seed: function_scores(outcome.checks() + checks) for seed, checks in hidden.items()}
+    assert len({tuple(s.items()) for s in scores.values()}) == 1, f"{path.name}: scores vary with the seed: {scores}"
+    lost = {fn for fn, points in scores[SEEDS[0]].items() if points < full_marks()[fn]}
+    assert lost == {broken}, f"{path.name}: points lost in {sorted(lost)}, expected only {broken}: {scores[SEEDS[0]]}"
+    assert not all(c.passed for c in hidden[SEEDS[0]] if c.function == broken), f"{path.name}: no hidden check failed"
 
 
 def test_buggy_corpus_covers_every_function():
@@ -129,22 +87,28 @@ def test_buggy_corpus_covers_every_function():
 
 
 class Proxy:
-    """Stands in for autograder.remote.MlpProxy: same function attributes, not a module; like it, re-raises
-    NotImplementedError as "NotImplementedError: <message> (mlp.py line N, in <fn>)"."""
+    """Stands in for autograder.remote.MlpProxy: same function attributes and ``call_with_correct``, not a module;
+    like it, re-raises NotImplementedError as "NotImplementedError: <message> (mlp.py line N, in <fn>)" and other
+    errors as "<fn> failed: <type>: <message> (mlp.py line N, in <fn>)"."""
 
     def __init__(self, module: types.ModuleType) -> None:
         self._module = module
 
+    def call_with_correct(self, correct: tuple[str, ...], name: str, *args):
+        from tests_public import invoke
+
+        try:
+            return invoke(self._module, name, *args, correct=correct)
+        except NotImplementedError as error:
+            raise NotImplementedError(f"NotImplementedError: {error} (mlp.py line 1, in {name})") from None
+        except Exception as error:
+            raise RuntimeError(f"{name} failed: {type(error).__name__}: {error} (mlp.py line 1, in {name})") from None
+
     def __getattr__(self, name: str):
         function = getattr(self._module, name)
-
-        def remote(*args):
-            try:
-                return function(*args)
-            except NotImplementedError as error:
-                raise NotImplementedError(f"NotImplementedError: {error} (mlp.py line 1, in {name})") from None
-
-        return remote if callable(function) else function
+        if not callable(function):
+            return function
+        return lambda *args: self.call_with_correct((), name, *args)
 
     def __repr__(self) -> str:
         return "<test proxy>"
@@ -161,18 +125,36 @@ def test_mlp_override_is_used_and_named(tmp_path, capsys):
 
 
 def test_proxy_errors_stay_one_line(tmp_path):
-    from assignment.train import load_submission
-
     outcome = run_public(None, Proxy(load_submission(stub_only(tmp_path, "relu_grad"))), "-m", "relu_grad or backward")
-    assert set(outcome.failed) == set(outcome.markers) != set()
+    assert set(outcome.failed) == outcome.marked("relu_grad") != set()
     for test, text in outcome.failed.items():
         assert_clean(test, text, "relu_grad is not implemented yet")
 
 
-def test_a_broken_import_fails_cleanly(tmp_path):
-    outcome = run_public(make_submission(tmp_path, "def oops(:\n    pass"), None, "-m", "sgd_step")
-    assert outcome.failed and all("could not import" in text and "SyntaxError" in text
-                                  for text in outcome.failed.values())
+@pytest.mark.parametrize("through_proxy", [False, True], ids=["module", "proxy"])
+def test_an_exception_is_a_short_message_with_the_input_the_line_and_a_hint(tmp_path, through_proxy):
+    """A softmax without keepdims raises a broadcasting error on non-square logits: one short message per test
+    (no traceback, no Hypothesis exception group) naming the input, mlp.py's line and the keepdims hint."""
+    source = "def softmax(logits):\n    exps = np.exp(logits - logits.max(axis=1))\n    return exps / exps.sum()\n"
+    folder = make_submission(tmp_path, source)
+    outcome = run_public(None, Proxy(load_submission(folder))) if through_proxy else run_public(folder)
+    assert set(outcome.failed) <= outcome.marked("softmax") and outcome.failed
+    text = outcome.text(set(outcome.failed))
+    assert "softmax(array (3, 4) float32) raised ValueError: operands could not be broadcast" in text
+    assert "mlp.py line" in text and "keepdims=True" in text
+    assert "Traceback" not in text and "ExceptionGroup" not in text and "site-packages" not in text
+
+
+def test_a_broken_import_is_reported_once(tmp_path, capsys):
+    outcome = run_public(make_submission(tmp_path, "def oops(:\n    pass"))
+    assert outcome.exit_code == pytest.ExitCode.USAGE_ERROR and not outcome.failed and not outcome.passed
+    err = capsys.readouterr().err
+    assert err.count("could not import") == 1 and "SyntaxError" in err and "no test ran" in err
+
+
+def test_tests_run_in_the_order_to_write_the_functions(solution_run):
+    order = [next(fn for fn in FUNCTIONS if fn in names) for names in solution_run.markers.values()]
+    assert order == sorted(order, key=FUNCTIONS.index) and order[0] == "relu_grad"
 
 
 def test_public_tests_import_nothing_from_the_kit():

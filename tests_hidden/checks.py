@@ -13,25 +13,47 @@ def check(condition: bool, message: str) -> None:
         raise HiddenCheckFailed(message)
 
 
+def rng_for(seed: int, test_id: str) -> np.random.Generator:
+    """The generator of one hidden test: derived from the run's seed and the test's pytest node id."""
+    return np.random.default_rng([seed, *test_id.encode()])
+
+
 def as_float64(value: object, what: str) -> np.ndarray:
     """A returned value as a plain float64 ndarray (never trusting the object's own comparison methods)."""
     check(isinstance(value, np.ndarray) or np.isscalar(value), f"{what} returned {type(value).__name__}, expected a NumPy array")
     return np.array(value, dtype=np.float64, copy=True, subok=False)
 
 
-def check_array(got: object, expected: np.ndarray, what: str, rtol: float = 1e-5, atol: float = 1e-6,
-                dtype: np.dtype | None = None) -> None:
-    """Shape, dtype (when given), finiteness and values of ``got``; the message never prints ``expected``."""
+def scalar(value: object, what: str) -> float:
+    """A returned loss as a float: a Python float, a NumPy scalar or a 0-d array (not an array of one value)."""
+    check(isinstance(value, (float, int, np.generic, np.ndarray)) and np.ndim(value) == 0 and not isinstance(value, bool),
+          f"{what}: returned {type(value).__name__} of shape {np.shape(value)}, expected one number (the mean loss)")
+    return float(as_float64(value, what))
+
+
+def check_array(got: object, expected: np.ndarray, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Shape, finiteness and values of ``got`` (not its dtype: dtypes have their own checks); the message never
+    prints ``expected``."""
     check(isinstance(got, np.ndarray), f"{what}: returned {type(got).__name__}, expected an ndarray")
     check(got.shape == expected.shape, f"{what}: shape {got.shape}, expected {expected.shape}")
-    if dtype is not None:
-        check(got.dtype == dtype, f"{what}: dtype {got.dtype}, expected {np.dtype(dtype)}")
     values = as_float64(got, what)
     check(bool(np.isfinite(values).all()), f"{what}: contains nan or inf")
     wrong = ~np.isclose(values, expected.astype(np.float64), rtol=rtol, atol=atol)
     if wrong.any():
         first = tuple(int(i) for i in np.argwhere(wrong)[0])
         raise HiddenCheckFailed(f"{what}: {int(wrong.sum())} of {wrong.size} values are wrong (first at index {first})")
+
+
+def check_value(got: float, expected: float, what: str, rtol: float = 1e-4) -> None:
+    """One number against the expected one (which the message never prints)."""
+    check(np.isfinite(got), f"{what}: returned {got}, expected a finite number")
+    check(bool(np.isclose(got, expected, rtol=rtol, atol=1e-6)), f"{what}: the value is wrong")
+
+
+def check_dtype(got: object, dtype: np.dtype, what: str) -> None:
+    """``got`` is an ndarray of ``dtype``."""
+    actual = f"dtype {got.dtype}" if isinstance(got, np.ndarray) else f"a {type(got).__name__}"
+    check(isinstance(got, np.ndarray) and got.dtype == dtype, f"{what}: returned {actual}, expected {np.dtype(dtype)}")
 
 
 def unchanged(before: dict[str, np.ndarray], after: dict[str, np.ndarray], what: str) -> None:

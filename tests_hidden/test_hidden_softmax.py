@@ -1,18 +1,33 @@
-"""Hidden tests of softmax: random shapes, extreme logits, batch of one, dtype, no mutation."""
+"""Hidden tests of softmax: shapes that catch a guessed class axis, extreme logits, batch of one, dtype (its own
+check), no mutation on small and large inputs."""
 import numpy as np
 import pytest
 
-from tests_hidden.checks import check, check_array
+from tests_hidden.checks import check, check_array, check_dtype
 
 pytestmark = pytest.mark.softmax
 
+DTYPES = [np.float32, np.float64]
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+
+def shapes(rng: np.random.Generator) -> list[tuple[int, int]]:
+    """Every run: N = 1, N == C, C != 10 with N < C and with N > C, C == 10 with N < 10 and N > 10."""
+    c = int(rng.choice([c for c in range(2, 40) if c != 10]))
+    return [(1, int(rng.integers(2, 40))), (c, c), (int(rng.integers(1, c)) if c > 2 else 1, c),
+            (int(rng.integers(c + 1, 80)), c), (int(rng.integers(2, 10)), 10), (int(rng.integers(11, 300)), 10)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_random_shapes(mlp, reference, rng, dtype):
-    for _ in range(3):
-        n, c = (int(v) for v in rng.integers(1, 40, size=2))
+    for n, c in shapes(rng):
         logits = (rng.standard_normal((n, c)) * rng.uniform(0.1, 20)).astype(dtype)
-        check_array(mlp.softmax(logits.copy()), reference.softmax(logits), f"softmax on random {dtype.__name__} logits of shape {(n, c)}", rtol=1e-4, atol=1e-6, dtype=np.dtype(dtype))
+        check_array(mlp.softmax(logits.copy()), reference.softmax(logits), f"softmax on random {dtype.__name__} logits of shape {(n, c)}", rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dtype(mlp, rng, dtype):
+    logits = rng.standard_normal((int(rng.integers(1, 20)), int(rng.integers(2, 20)))).astype(dtype)
+    check_dtype(mlp.softmax(logits.copy()), np.dtype(dtype), f"softmax on {dtype.__name__} logits")
 
 
 @pytest.mark.parametrize("scale", [1000.0, -1000.0])
@@ -33,7 +48,8 @@ def test_batch_of_one(mlp, reference, rng):
 
 
 def test_does_not_modify_input(mlp, rng):
-    logits = rng.standard_normal((4, 10)).astype(np.float32) * 5
-    before = logits.copy()
-    mlp.softmax(logits)
-    check(np.array_equal(logits, before), "softmax modified its input logits")
+    for shape in ((4, 10), (64, 10), (10_000, 10)):  # a training batch and a whole evaluation batch too
+        logits = (rng.random(shape, dtype=np.float32) - np.float32(0.5)) * np.float32(10)
+        before = logits.copy()
+        mlp.softmax(logits)
+        check(np.array_equal(logits, before), f"softmax modified its input logits (shape {shape})")

@@ -2,6 +2,8 @@
 
 The autograder can instead set ``config.mlp_override`` (e.g. in its plugin's pytest_configure) to an object with
 the same function attributes as the module; the ``mlp`` fixture then returns that object.
+The tests run in the order to write the functions in (relu_grad, softmax, cross_entropy, backward, sgd_step), and
+mlp.py is imported once, before any test: if that fails, the run stops with the error, reported once.
 """
 from __future__ import annotations
 
@@ -43,6 +45,20 @@ def describe(config: pytest.Config) -> str:
     return f"{override!r} (mlp_override)" if override is not None else str(submission_dir(config) / "mlp.py")
 
 
+MODULE = pytest.StashKey[ModuleType]()
+
+
+def function_order(item: pytest.Item) -> int:
+    """Where ``item`` goes: the position of the function it tests in FUNCTIONS (other tests last)."""
+    return next((FUNCTIONS.index(m.name) for m in item.iter_markers() if m.name in FUNCTIONS), len(FUNCTIONS))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=function_order)  # stable: within a function, the files' own order
+    if getattr(config, "mlp_override", None) is None and any("mlp" in getattr(i, "fixturenames", ()) for i in items):
+        config.stash[MODULE] = load(submission_dir(config) / "mlp.py")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"submission: {describe(config)}", f"note: {NOTE}"]
 
@@ -53,9 +69,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def load(path: Path) -> ModuleType:
-    """Import ``path`` as a fresh module with a unique name; an import error fails in a few clean lines."""
+    """Import ``path`` as a fresh module with a unique name; an import error stops the run with a few clean lines."""
     if not path.is_file():
-        pytest.fail(f"no mlp.py in {path.parent}: pass --submission DIR (the folder holding mlp.py)", pytrace=False)
+        raise pytest.UsageError(f"no mlp.py in {path.parent}: pass --submission DIR (the folder holding mlp.py)")
     name = f"mlp_submission_{uuid.uuid4().hex[:12]}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None, f"cannot import {path}"
@@ -68,11 +84,11 @@ def load(path: Path) -> ModuleType:
         del sys.modules[name]
         where = traceback.extract_tb(error.__traceback__)[-1:] if not isinstance(error, SyntaxError) else []
         detail = "".join(traceback.format_list(where) + traceback.format_exception_only(type(error), error))
-    pytest.fail(f"could not import {path}:\n{detail}", pytrace=False)  # outside except: no chained traceback
+    raise pytest.UsageError(f"could not import {path} (no test ran):\n{detail.rstrip()}")  # outside except
 
 
 @pytest.fixture(scope="session")
 def mlp(request: pytest.FixtureRequest) -> Any:
     """The implementation under test: config.mlp_override if the autograder set one, else the imported mlp.py."""
     override = getattr(request.config, "mlp_override", None)
-    return override if override is not None else load(submission_dir(request.config) / "mlp.py")
+    return override if override is not None else request.config.stash[MODULE]

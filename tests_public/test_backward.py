@@ -1,7 +1,8 @@
 """backward(params, cache, labels): checked against numerical gradients on a small float64 network.
 
 The tests build the cache with their own forward pass, so backward is checked without your softmax or
-cross_entropy. backward calls your relu_grad, though: implement relu_grad first.
+cross_entropy, and while backward runs, your relu_grad is replaced by a correct one (tests_public/substitutes.py):
+a mistake in relu_grad fails relu_grad's tests, not these too. (Training uses your own relu_grad.)
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ SIZES = (7, 5, 4, 3)  # no square weight matrix, so a transposed gradient always
 BATCH = 6
 KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
 THRESHOLD = 1e-6
+CORRECT = ("relu_grad",)  # replaced by a correct version while backward runs
 KINK = 1e-3  # every pre-activation is at least this far from 0, so h = 1e-5 never crosses the ReLU kink
 
 Net = tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]
@@ -65,11 +67,11 @@ def numeric_grads(net: Net) -> dict[str, np.ndarray]:
 
 
 def run_backward(mlp, net: Net, dtype=np.float64) -> dict:
-    """Call backward on copies of the network's params and cache (cast to dtype)."""
+    """Call backward (with a correct relu_grad) on copies of the network's params and cache (cast to dtype)."""
     params, X, labels = net
     cache = layers(params, X)[0]
     return call(mlp, "backward", {k: v.astype(dtype) for k, v in params.items()},
-                {k: v.astype(dtype) for k, v in cache.items()}, labels.copy())
+                {k: v.astype(dtype) for k, v in cache.items()}, labels.copy(), correct=CORRECT)
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +118,8 @@ def test_gradients_for_a_batch_of_one(mlp):
         check_gradient(grads, key, numeric[key], 1)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_keys_shapes_and_dtypes(mlp, net, dtype):
-    grads = run_backward(mlp, net, dtype)
+def test_keys_and_shapes(mlp, net):
+    grads = run_backward(mlp, net)
     if not isinstance(grads, dict):
         pytest.fail(f"backward must return a dict of gradients, got {type(grads).__name__}", pytrace=False)
     if set(grads) != set(KEYS):
@@ -129,9 +130,19 @@ def test_keys_shapes_and_dtypes(mlp, net, dtype):
         got = np.asarray(grads[key])
         if got.shape != want.shape:
             pytest.fail(f"backward: {diagnose(key, got, want, BATCH)}", pytrace=False)
-        if got.dtype != dtype:
-            pytest.fail(f"backward: grads['{key}'] has dtype {got.dtype}, expected {np.dtype(dtype)} "
-                        f"(the dtype of params['{key}'])", pytrace=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_that_of_params(mlp, net, dtype):
+    grads = run_backward(mlp, net, dtype)
+    for key in KEYS:
+        got = grads.get(key) if isinstance(grads, dict) else None
+        if got is None:
+            pytest.fail(f"backward returned no gradient for '{key}' (see test_keys_and_shapes)", pytrace=False)
+        if getattr(got, "dtype", None) != dtype:
+            what = f"dtype {got.dtype}" if hasattr(got, "dtype") else f"a {type(got).__name__}"
+            pytest.fail(f"backward: grads['{key}'] is {what}, expected {np.dtype(dtype)} (the dtype of "
+                        f"params['{key}'] and of the cache, all {np.dtype(dtype)} here)", pytrace=False)
 
 
 def test_does_not_modify_params_or_cache(mlp, net):
@@ -140,7 +151,7 @@ def test_does_not_modify_params_or_cache(mlp, net):
     cache = {k: v.astype(np.float32) for k, v in layers(params, X.astype(np.float32))[0].items()}
     before = {**{f"params['{k}']": v.copy() for k, v in params.items()},
               **{f"cache['{k}']": v.copy() for k, v in cache.items()}}
-    call(mlp, "backward", params, cache, labels)
+    call(mlp, "backward", params, cache, labels, correct=CORRECT)
     after = {**{f"params['{k}']": v for k, v in params.items()}, **{f"cache['{k}']": v for k, v in cache.items()}}
     for name, value in before.items():
         require_unmodified("backward", name, value, after[name])

@@ -90,8 +90,12 @@ def test_probability_zero_is_clipped(mlp, dtype):
     check(probs, labels, got, (FLOOR_COST + math.log(2)) / 2, tol=1e-3)
 
 
-def test_does_not_modify_inputs(mlp):
-    probs, labels = np.array([[0.0, 1.0], [0.3, 0.7]], dtype=np.float32), np.array([0, 1])
+@pytest.mark.parametrize("n", [2, 1000], ids=["small", "large"])
+def test_does_not_modify_inputs(mlp, n):
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(10), n).astype(np.float32)
+    labels = rng.integers(0, 10, n)
+    probs[0, labels[0]] = 0.0  # clipping must not write into probs either
     before_probs, before_labels = probs.copy(), labels.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         call(mlp, "cross_entropy", probs, labels)

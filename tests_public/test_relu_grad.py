@@ -1,4 +1,8 @@
-"""relu_grad(z): 1 where z > 0, else 0 (also at exactly 0), same shape and dtype as z."""
+"""relu_grad(z): 1 where z > 0, else 0 (also at exactly 0), same shape and dtype as z.
+
+The values and the dtype are separate checks: a result with the right values in the wrong dtype fails only
+the dtype tests.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -13,29 +17,39 @@ pytestmark = pytest.mark.relu_grad
 
 
 def check(z: np.ndarray, got: object) -> None:
-    """Fail with an actionable message unless got is the ReLU derivative of z."""
+    """Fail with an actionable message unless got has z's shape and the ReLU derivative's values (any dtype)."""
     __tracebackhide__ = True
     if not isinstance(got, np.ndarray):
-        pytest.fail(f"relu_grad must return a NumPy array, got {type(got).__name__}", pytrace=False)
+        pytest.fail(f"relu_grad must return a NumPy array, got {type(got).__name__}\n  z: {show(z)}", pytrace=False)
     if got.shape != z.shape:
-        pytest.fail(f"relu_grad(z) returned shape {got.shape}, expected {z.shape} (the shape of z)", pytrace=False)
-    if got.dtype != z.dtype:
-        hint = " (a comparison like z > 0 gives bool: convert with .astype(z.dtype))" if got.dtype == bool else ""
-        pytest.fail(f"relu_grad(z) returned dtype {got.dtype}, expected {z.dtype} (the dtype of z){hint}",
+        pytest.fail(f"relu_grad(z) returned shape {got.shape}, expected {z.shape} (the shape of z)\n  z: {show(z)}",
                     pytrace=False)
-    want = (z > 0).astype(z.dtype)
-    if not np.array_equal(got, want):
-        index = tuple(int(i) for i in np.argwhere(got != want)[0])
+    want = (z > 0).astype(np.float64)
+    values = got.astype(np.float64)
+    if not np.array_equal(values, want):
+        index = tuple(int(i) for i in np.argwhere(values != want)[0])
         zero = " relu_grad(0) must be 0 (this course's convention): use z > 0, not z >= 0." if z[index] == 0 else ""
-        pytest.fail(f"relu_grad is wrong at index {index}: z = {z[index]:g}, got {got[index]:g}, "
+        pytest.fail(f"relu_grad is wrong at index {index}: z = {z[index]:g}, got {values[index]:g}, "
                     f"expected {want[index]:g} (1 where z > 0, else 0).{zero}\n  z:   {show(z)}\n  got: {show(got)}",
                     pytrace=False)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_hand_computed_values_and_dtype(mlp, dtype):
+def test_hand_computed_values(mlp, dtype):
     z = np.array([[-2.0, -0.5, 0.25], [0.5, 3.0, -1e-6]], dtype=dtype)
     check(z, call(mlp, "relu_grad", z.copy()))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_that_of_z(mlp, dtype):
+    z = np.array([[-2.0, 0.0, 0.25]], dtype=dtype)
+    got = call(mlp, "relu_grad", z.copy())
+    dtype_of = getattr(got, "dtype", None)
+    if dtype_of != z.dtype:
+        hint = " (a comparison like z > 0 gives bool: convert with .astype(z.dtype))" if dtype_of == bool else ""
+        what = f"dtype {dtype_of}" if dtype_of is not None else f"a {type(got).__name__}"
+        pytest.fail(f"relu_grad(z) returned {what}, expected {z.dtype} (the dtype of z){hint}\n  z: {show(z)}",
+                    pytrace=False)
 
 
 def test_derivative_at_exactly_zero_is_zero(mlp):
@@ -49,8 +63,10 @@ def test_any_shape(mlp, shape):
     check(z, call(mlp, "relu_grad", z.copy()))
 
 
-def test_does_not_modify_z(mlp):
-    z = np.array([[-1.5, 0.0, 2.5], [3.0, -4.0, 0.5]], dtype=np.float32)
+@pytest.mark.parametrize("shape", [(2, 3), (1000, 128)], ids=["small", "large"])
+def test_does_not_modify_z(mlp, shape):
+    z = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    z[0, :2] = 0.0
     before = z.copy()
     call(mlp, "relu_grad", z)
     require_unmodified("relu_grad", "z", before, z)

@@ -1,4 +1,7 @@
-"""sgd_step(params, grads, lr): params[k] -= lr * grads[k] IN PLACE for every key; returns None; grads untouched."""
+"""sgd_step(params, grads, lr): params[k] -= lr * grads[k] IN PLACE for every key; returns None; grads untouched.
+
+Every dict holds the six keys W1, b1, W2, b2, W3, b3, as in training.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,58 +11,74 @@ from . import call, require_unmodified, show
 
 pytestmark = pytest.mark.sgd_step
 
-IN_PLACE = "update the arrays in place, e.g. params[k] -= lr * grads[k]"
+IN_PLACE = ("sgd_step must update the existing arrays in place, e.g. params[k] -= lr * grads[k] (see its "
+            "docstring)")
 SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,), "W3": (2, 2), "b3": (2,)}
 
 
+def shapes_of(sizes: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """The six parameter shapes of a network with layer sizes (n0, n1, n2, n3)."""
+    return {name: shape for k in (1, 2, 3) for name, shape in
+            ((f"W{k}", (sizes[k - 1], sizes[k])), (f"b{k}", (sizes[k],)))}
+
+
 def make(dtype=np.float32, shapes: dict[str, tuple[int, ...]] = SHAPES, seed: int = 0):
-    """(params, grads) with random values of the given dtype."""
+    """(params, grads) with random values, both of the given dtype."""
     rng = np.random.default_rng(seed)
     params = {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
-    grads = {k: rng.uniform(0.5, 2.0, s).astype(dtype) * rng.choice([-1, 1], s) for k, s in shapes.items()}
+    grads = {k: (rng.uniform(0.5, 2.0, s) * rng.choice([-1, 1], s)).astype(dtype) for k, s in shapes.items()}
     return params, grads
 
 
-def step_and_check(mlp, params: dict, grads: dict, lr: float) -> None:
-    """Run sgd_step and fail with the mistake's name unless every original array became p - lr * g."""
+def step_and_check(mlp, params: dict, grads: dict, lr: float, in_place: bool = False) -> None:
+    """Run sgd_step and fail with the mistake's name unless every params[k] became p - lr * g (with
+    ``in_place``: unless every ORIGINAL array did, which is what updating in place means)."""
     __tracebackhide__ = True
-    originals = dict(params)  # references to the caller's arrays: these must be the ones updated
+    originals = dict(params)  # references to the caller's arrays
     before = {k: v.copy() for k, v in params.items()}
     grads_before = {k: np.array(v, copy=True) for k, v in grads.items()}
     result = call(mlp, "sgd_step", params, grads, lr)
     if result is not None:
         pytest.fail(f"sgd_step must return None (it updates params in place), got {type(result).__name__}",
                     pytrace=False)
+    judged = originals if in_place else {key: params.get(key) for key in originals}
     tol = {"rtol": 1e-5, "atol": 1e-6}
-    for key, original in originals.items():
+    want = {key: before[key] - lr * grads_before[key] for key in originals}
+    right = {key for key, value in judged.items() if isinstance(value, np.ndarray)
+             and value.shape == want[key].shape and np.allclose(value, want[key], **tol)}
+    for key, value in judged.items():
         p, g = before[key], grads_before[key]
-        want = p - lr * g
-        if original.dtype != p.dtype:
-            pytest.fail(f"params['{key}'] changed dtype from {p.dtype} to {original.dtype}", pytrace=False)
-        if np.allclose(original, want, **tol):
+        if key in right:
             continue
-        current = np.asarray(params.get(key))
-        if current.shape == want.shape and np.allclose(current, want, **tol):
-            problem = (f"params['{key}'] was replaced by a new array and the original array was left unchanged "
-                       f"(the training loop keeps references to it): {IN_PLACE}")
-        elif np.allclose(original, p + lr * g, **tol):
+        current = params.get(key)
+        if not isinstance(value, np.ndarray) or value.shape != p.shape:
+            problem = (f"params['{key}'] is now {type(value).__name__} of shape {np.shape(value)}, expected an "
+                       f"array of shape {p.shape}")
+        elif in_place and isinstance(current, np.ndarray) and current is not value \
+                and current.shape == p.shape and np.allclose(current, want[key], **tol):
+            problem = (f"params['{key}'] now holds a new array with the right values, but the original array "
+                       f"was left unchanged: {IN_PLACE}")
+        elif np.allclose(value, p + lr * g, **tol):
             problem = f"params['{key}'] moved UP the gradient: subtract, params[k] -= lr * grads[k]"
-        elif np.allclose(original, p - g, **tol):
+        elif np.allclose(value, p - g, **tol):
             problem = f"params['{key}'] moved by the whole gradient: multiply by the learning rate lr={lr}"
-        elif np.array_equal(original, p):
+        elif np.array_equal(value, p) and right:
+            problem = (f"params['{key}'] is unchanged while {', '.join(sorted(right))} were updated: update every "
+                       f"key of params (biases too)")
+        elif np.array_equal(value, p):
             problem = (f"params['{key}'] is unchanged (assigning to a local name or a new dict does not reach "
                        f"the caller): {IN_PLACE}")
         else:
-            index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(original - want)), want.shape))
-            problem = (f"params['{key}'] has wrong values: at {index} expected p - lr * g = {want[index]:.6g}, "
-                       f"got {original[index]:.6g} (p = {p[index]:.6g}, g = {g[index]:.6g}, lr = {lr})")
-        pytest.fail(f"sgd_step: {problem}\n  before: {show(p)}\n  grads:  {show(g)}\n  after:  {show(original)}",
+            index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(value - want[key])), p.shape))
+            problem = (f"params['{key}'] has wrong values: at {index} expected p - lr * g = {want[key][index]:.6g}, "
+                       f"got {value[index]:.6g} (p = {p[index]:.6g}, g = {g[index]:.6g}, lr = {lr})")
+        pytest.fail(f"sgd_step: {problem}\n  before: {show(p)}\n  grads:  {show(g)}\n  after:  {show(value)}",
                     pytrace=False)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_updates_every_array_in_place(mlp, dtype):
-    step_and_check(mlp, *make(dtype), lr=0.1)
+    step_and_check(mlp, *make(dtype), lr=0.1, in_place=True)
 
 
 @pytest.mark.parametrize("lr", [0.5, 0.001])
@@ -68,16 +87,18 @@ def test_learning_rate_scales_the_step(mlp, lr):
 
 
 def test_hand_computed_step(mlp):
-    params = {"W1": np.array([[1.0, 2.0]], dtype=np.float32), "b1": np.array([0.5], dtype=np.float32)}
-    grads = {"W1": np.array([[10.0, -20.0]], dtype=np.float32), "b1": np.array([1.0], dtype=np.float32)}
-    W1, b1 = params["W1"], params["b1"]
+    params = {k: np.ones(s, dtype=np.float32) for k, s in shapes_of((1, 2, 1, 1)).items()}
+    grads = {k: np.full(s, -1.0, dtype=np.float32) for k, s in shapes_of((1, 2, 1, 1)).items()}
+    params["W1"][:], params["b1"][:], grads["W1"][:], grads["b1"][:] = [[1.0, 2.0]], 0.5, [[10.0, -20.0]], 1.0
+    W1, b1, W3 = params["W1"], params["b1"], params["W3"]
     step_and_check(mlp, params, grads, 0.1)
-    if not (np.allclose(W1, [[0.0, 4.0]]) and np.allclose(b1, [0.4])):
-        pytest.fail(f"sgd_step: expected W1 = [[0, 4]] and b1 = [0.4], got {show(W1)} and {show(b1)}", pytrace=False)
+    if not (np.allclose(W1, [[0.0, 4.0]]) and np.allclose(b1, [0.4, 0.4]) and np.allclose(W3, [[1.1]])):
+        pytest.fail(f"sgd_step with lr=0.1: expected W1 = [[0, 4]], b1 = [0.4, 0.4] and W3 = [[1.1]], got "
+                    f"{show(W1)}, {show(b1)} and {show(W3)}", pytrace=False)
 
 
-def test_batch_of_one_shapes(mlp):
-    step_and_check(mlp, *make(shapes={"W1": (1, 1), "b1": (1,)}, seed=2), lr=0.1)
+def test_smallest_shapes(mlp):
+    step_and_check(mlp, *make(shapes=shapes_of((1, 1, 1, 1)), seed=2), lr=0.1)
 
 
 def test_does_not_modify_grads(mlp):

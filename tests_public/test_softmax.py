@@ -1,4 +1,7 @@
-"""softmax(logits): row-wise, numerically stable, same shape and dtype, does not modify logits."""
+"""softmax(logits): row-wise, numerically stable, same shape and dtype, does not modify logits.
+
+The values and the dtype are separate checks: right values in the wrong dtype fail only the dtype tests.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +23,7 @@ def problem(logits: np.ndarray, got: object) -> str | None:
         return f"softmax must return a NumPy array, got {type(got).__name__}"
     if got.shape != logits.shape:
         return f"softmax returned shape {got.shape}, expected {logits.shape} (the shape of logits)"
-    if got.dtype != logits.dtype:
-        return f"softmax returned dtype {got.dtype}, expected {logits.dtype} (the dtype of logits)"
+    got = got.astype(np.float64)  # values only: the dtype has its own test
     bad_rows = ~np.isfinite(got).all(axis=1) | ~np.isclose(got.sum(axis=1), 1, atol=1e-4)
     if bad_rows.any() and not np.isfinite(got).all():
         top_row = int(np.unravel_index(np.argmax(logits), logits.shape)[0])
@@ -34,6 +36,10 @@ def problem(logits: np.ndarray, got: object) -> str | None:
     if (got < 0).any() or (got > 1 + 1e-6).any():
         return "every probability must be in [0, 1]"
     if bad_rows.any():
+        exps = np.exp(logits - logits.max(axis=1, keepdims=True).astype(np.float64))
+        if got.shape[0] == got.shape[1] and np.allclose(got, exps / exps.sum(axis=1)[None, :], atol=1e-4):
+            return ("each COLUMN j was divided by row j's sum: divide by exps.sum(axis=1, keepdims=True), shape "
+                    "(N, 1), so each row is divided by its own sum")
         if np.allclose(got.sum(axis=0), 1, atol=1e-4):
             return "the COLUMNS sum to 1 instead of the rows: normalise along axis=1 (with keepdims=True)"
         return f"rows must sum to 1, got row sums {show(got.sum(axis=1))}"
@@ -44,7 +50,8 @@ def problem(logits: np.ndarray, got: object) -> str | None:
     tol = 1e-5 if logits.dtype == np.float32 else 1e-9
     if not np.allclose(got, want, rtol=1e-3, atol=tol):
         return ("rows sum to 1 but the values are wrong: within a row, probs[i, j] / probs[i, k] must equal "
-                "exp(logits[i, j] - logits[i, k]); subtract the same number from a whole row (its max, axis=1)")
+                "exp(logits[i, j] - logits[i, k]); subtract the same number from a whole row (its max, "
+                "logits.max(axis=1, keepdims=True))")
     return None
 
 
@@ -59,10 +66,26 @@ def check(logits: np.ndarray, got: object, expected: np.ndarray | None = None) -
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_hand_computed_values_and_dtype(mlp, dtype):
+def test_hand_computed_values(mlp, dtype):
     logits = np.array([[0.0, 0.0], [0.0, np.log(3.0)], [1.0, 1.0]], dtype=dtype)
     expected = np.array([[0.5, 0.5], [0.25, 0.75], [0.5, 0.5]])
     check(logits, call(mlp, "softmax", logits.copy()), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_that_of_logits(mlp, dtype):
+    logits = np.array([[0.0, 1.0, 2.0], [3.0, 0.0, -1.0]], dtype=dtype)
+    got = call(mlp, "softmax", logits.copy())
+    dtype_of = getattr(got, "dtype", None)
+    if dtype_of != logits.dtype:
+        what = f"dtype {dtype_of}" if dtype_of is not None else f"a {type(got).__name__}"
+        pytest.fail(f"softmax returned {what}, expected {logits.dtype} (the dtype of logits: keep it, e.g. no "
+                    f".astype(np.float64) on the result)\n  logits: {show(logits)}", pytrace=False)
+
+
+def test_square_batch(mlp):
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 5.0], [-3.0, 1.0, 1.0]], dtype=np.float32)
+    check(logits, call(mlp, "softmax", logits.copy()))
 
 
 def test_rows_not_columns(mlp):
@@ -95,8 +118,9 @@ def test_each_row_uses_its_own_max(mlp, logits, expected):
     check(logits, call(mlp, "softmax", logits.copy()), np.array(expected))
 
 
-def test_does_not_modify_logits(mlp):
-    logits = np.array([[3.0, 1.0, -2.0], [0.5, 0.5, 4.0]], dtype=np.float32)
+@pytest.mark.parametrize("shape", [(2, 3), (1000, 10)], ids=["small", "large"])
+def test_does_not_modify_logits(mlp, shape):
+    logits = (np.random.default_rng(2).standard_normal(shape) * 5).astype(np.float32)
     before = logits.copy()
     call(mlp, "softmax", logits)
     require_unmodified("softmax", "logits", before, logits)

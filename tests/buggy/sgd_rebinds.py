@@ -1,7 +1,7 @@
-"""Rebinds params[k] to a new array: the caller's arrays never change."""
+"""Rebinds params[k] to a new array: the caller's original arrays never change (the right values, not in place)."""
 
 BROKEN = "sgd_step"
-HINT = "update the arrays in place, e.g. params[k] -= lr * grads[k]"
+HINT = "must update the existing arrays in place, e.g. params[k] -= lr * grads[k]"
 
 
 def sgd_step(params, grads, lr):
