@@ -41,7 +41,7 @@ PYTHON ?= python3
 BIN := .venv/bin
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup data test train submission
+.PHONY: setup data test train compare submission
 
 setup:
 \t$(PYTHON) -m venv .venv
@@ -55,6 +55,11 @@ test:
 
 train:
 \t$(BIN)/python -m assignment.train
+
+# your network against the same one in PyTorch (installs PyTorch first if it is missing)
+compare:
+\t$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install '{torch}'
+\t$(BIN)/python -m assignment.compare
 
 # submission.zip: mlp.py, REPORT.md and curves.png, flat (what you upload)
 submission:
@@ -82,6 +87,11 @@ def dependencies() -> list[str]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
 
 
+def torch_requirement() -> str:
+    """The PyTorch pin of the comparison (pyproject.toml's ``bench`` extra, as ``make bench`` installs it)."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["bench"][0]
+
+
 def student_dependencies() -> list[str]:
     """The dependencies students need (pyproject.toml's pins), without those only the grader's reports use."""
     return [dep for dep in dependencies() if re.match(r"[A-Za-z0-9_.-]+", dep)[0].lower() not in GRADER_ONLY]
@@ -107,7 +117,7 @@ def handout_files() -> dict[str, Path | str]:
     files["README.md"] = ROOT / "autograder" / "STUDENT_README.md"
     files["requirements.txt"] = "".join(f"{dep}\n" for dep in student_dependencies())
     files["pyproject.toml"] = student_pyproject()
-    files["Makefile"] = STUDENT_MAKEFILE
+    files["Makefile"] = STUDENT_MAKEFILE.format(torch=torch_requirement())
     return files
 
 

@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import time
+import tomllib
 import zipfile
 import zlib
 from pathlib import Path
@@ -20,13 +21,18 @@ from pathlib import Path
 import pytest
 
 from autograder import generate, intake, package
+from data.fetch import verify
+from solution import compare
+from tests.mnist_mirror import mirror_copy, path_without_npm, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 KIT_BIN = Path(sys.executable).parent  # the kit's .venv/bin: python, python3, pytest
 MNIST = ROOT / "data" / "mnist"
+slow = pytest.mark.slow  # grades whole submissions, or installs a venv
 HANDOUT = {
     "Makefile", "README.md", "pyproject.toml", "requirements.txt",
-    "assignment/REPORT.md", "assignment/__init__.py", "assignment/mlp.py", "assignment/train.py",
+    "assignment/REPORT.md", "assignment/__init__.py", "assignment/compare.py", "assignment/mlp.py",
+    "assignment/train.py",
     "data/__init__.py", "data/fetch.py", "data/idx.py",
     *(f"tests_public/{p.name}" for p in (ROOT / "tests_public").glob("*.py")),
 }
@@ -109,35 +115,177 @@ def test_readme_documents_every_step(student):
     assert all(name in text for name in ("mlp.py", "REPORT.md", "curves.png", "submission.zip"))
 
 
-def test_readme_commands_work_in_the_unpacked_handout(student):
-    """Run the README's commands (but the venv and pip steps, offline) with the kit's venv as the activated one."""
-    skipped = ("python3 -m venv", "pip install", "source ")
-    commands = [c for c in readme_commands(student) if not c.startswith(skipped)]
-    by_command = {}
-    for command in commands:
-        by_command[command] = run(command, student, MNIST_DIR=str(MNIST))
+def stub_failures(proc: subprocess.CompletedProcess, only: str | None) -> None:
+    """pytest on the untouched stubs: everything fails, one clean line each, and the full-marks warning."""
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out and "raise NotImplementedError" not in out, out
+    summary = re.search(r"=+ (\d+) failed(, \d+ deselected)? in [\d.]+s( \([\d:]+\))? =+$", out, flags=re.M)
+    assert summary, out  # nothing passed, nothing errored
+    report = out.split(" FAILURES ", 1)[1].split(" short test summary info ")[0]
+    bodies = [b.strip("=\n ") for b in re.split(r"(?m)^_{3,} .+ _{3,}$", report)[1:]]
+    assert len(bodies) == int(summary.group(1)) > 0, report
+    for body in bodies:  # one clean line per failure
+        assert len(body.splitlines()) == 1 and "is not implemented yet" in body, body
+        assert only is None or body.startswith(f"{only} is not implemented yet"), body
+    assert "does not mean full marks" in out
 
-    fetch = by_command["python -m data.fetch"]
-    assert fetch.returncode == 0 and "MNIST ready" in fetch.stdout, fetch.stderr
 
-    for command, only in (("pytest tests_public", None), ("pytest tests_public -m softmax", "softmax")):
-        proc = by_command[command]
-        out = proc.stdout + proc.stderr
-        assert proc.returncode == 1, out
-        assert "Traceback" not in out and "raise NotImplementedError" not in out, out
-        summary = re.search(r"=+ (\d+) failed(, \d+ deselected)? in [\d.]+s =+$", out, flags=re.M)
-        assert summary, out  # nothing passed, nothing errored
-        report = out.split(" FAILURES ", 1)[1].split(" short test summary info ")[0]
-        bodies = [b.strip("=\n ") for b in re.split(r"(?m)^_{3,} .+ _{3,}$", report)[1:]]
-        assert len(bodies) == int(summary.group(1)) > 0, report
-        for body in bodies:  # one clean line per failure
-            assert len(body.splitlines()) == 1 and "is not implemented yet" in body, body
-            assert only is None or body.startswith(f"{only} is not implemented yet"), body
-        assert "does not mean full marks" in out
+def student_env(path: str, **extra: str) -> dict[str, str]:
+    """A student's shell: this machine's environment without the kit's venv, MNIST settings or PYTHONPATH."""
+    drop = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "MNIST_DIR", "MNIST_MIRROR", "MLP_SUBMISSION")
+    return {k: v for k, v in os.environ.items() if k not in drop} | {"PATH": path} | extra
 
-    train = by_command["python -m assignment.train"]
-    assert train.returncode == 1 and "Traceback" not in train.stderr, train.stderr
-    assert "is not implemented yet" in train.stderr.strip().splitlines()[-1]
+
+def student_run(command: str, folder: Path, env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run one README command in ``folder`` as a student would: in bash, the venv activated once it exists."""
+    script = f"if [ -f .venv/bin/activate ]; then source .venv/bin/activate; fi\n{command}\n"
+    return subprocess.run(["bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+# In the handout's venv: 25 steps of epoch 1 and of epoch 2 (the decayed learning rate) on both sides of the
+# comparison from the same start; prints the largest weight difference relative to the weights' largest entry.
+TWINS = """
+import numpy as np, torch
+from assignment import compare, train
+from data.idx import load_mnist
+data, config = load_mnist(), train.TrainConfig()
+ours = compare.NumpyRun(train.load_submission("assignment"), data, config)
+theirs = compare.TorchRun(torch, data, config, ours.initial_weights())
+for epoch in (1, 2):
+    for idx in train.batch_order(len(data.train.labels), config.batch_size, config.seed, epoch)[:25]:
+        ours.step(idx, epoch), theirs.step(idx, epoch)
+print(max(np.abs(ours.params[f"W{k}"] - layer.weight.detach().numpy().T).max() / np.abs(ours.params[f"W{k}"]).max()
+          for k, layer in enumerate(theirs.model[::2], start=1)))
+""".strip()
+
+
+@slow
+def test_handout_in_an_empty_folder_without_npm_works_as_its_readme_says(handout, tmp_path, capsys):
+    """Unpack the zip into an empty folder and run every command of its README in order, with a fresh venv,
+    pip, npm absent and MNIST served by a local mirror (MNIST_MIRROR); then finish the assignment (the
+    reference mlp.py) and run the public tests and the PyTorch comparison for real."""
+    folder = unpack(handout, tmp_path / "student")
+    path = path_without_npm(tmp_path / "bin", os.environ.get("PATH", ""))
+    (tmp_path / "bin/python3").unlink(missing_ok=True)
+    (tmp_path / "bin/python3").symlink_to(sys._base_executable)  # the Python the kit runs on, as "python3"
+    assert shutil.which("npm", path=path) is None and shutil.which("python3", path=path)
+    commands = [c for c in readme_commands(folder) if not c.startswith("source ")]
+    assert "pip install torch==2.13.0" in commands and "python -m assignment.compare" in commands, commands
+    by_command, seconds = {}, {}
+    try:
+        with serve(mirror_copy(tmp_path / "mirror")) as url:
+            environment = student_env(path, MNIST_MIRROR=url)
+            for command in commands:
+                if command == "pip install torch==2.13.0":  # first, what a student without PyTorch sees
+                    by_command["compare without torch"] = student_run("python -m assignment.compare", folder,
+                                                                      environment)
+                start = time.perf_counter()
+                by_command[command] = proc = student_run(command, folder, environment)
+                seconds[command] = time.perf_counter() - start
+                if command.startswith(("python3 -m venv", "pip install")):
+                    assert proc.returncode == 0, f"{command}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+
+        fetch = by_command["python -m data.fetch"]
+        assert fetch.returncode == 0 and f"MNIST ready in {folder / 'data/mnist'}" in fetch.stdout, fetch.stderr
+        assert "npm" not in fetch.stdout and fetch.stderr == "", fetch.stdout + fetch.stderr
+        verify(folder / "data/mnist")
+
+        stub_failures(by_command["pytest tests_public"], None)
+        stub_failures(by_command["pytest tests_public -m softmax"], "softmax")
+        for command in ("python -m assignment.train", "python -m assignment.compare"):
+            proc = by_command[command]
+            assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+            assert "is not implemented yet" in proc.stderr.strip().splitlines()[-1], proc.stderr
+        no_torch = by_command["compare without torch"]
+        assert no_torch.returncode == 1 and no_torch.stdout == "", no_torch.stdout
+        assert no_torch.stderr == ("PyTorch is not installed: run `pip install torch==2.13.0`, then this command "
+                                   "again.\n"), no_torch.stderr
+
+        # The student has finished: the reference's functions in assignment/mlp.py.
+        shutil.copyfile(ROOT / "solution/mlp.py", folder / "assignment/mlp.py")
+        passed = student_run("pytest tests_public", folder, environment)
+        assert passed.returncode == 0 and re.search(r"\d+ passed", passed.stdout), passed.stdout[-3000:]
+        start = time.perf_counter()
+        compared = student_run("python -m assignment.compare", folder, environment)
+        compare_seconds = time.perf_counter() - start
+        assert compared.returncode == 0 and "Traceback" not in compared.stderr, compared.stdout + compared.stderr
+        table = (folder / "runs/compare/comparison.md").read_text()
+        rows = re.findall(r"^\| (my NumPy MLP|PyTorch 2\.13\.0 \(CPU\)) \| ([\d.]+) \| ([\d.]+)% \|", table, re.M)
+        assert [r[0] for r in rows] == ["my NumPy MLP", "PyTorch 2.13.0 (CPU)"], table
+        assert all(float(r[2]) >= 95 for r in rows), table  # same weights and batches: both train well
+        assert table in compared.stdout
+        png = (folder / "runs/compare/comparison.png").read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000
+        twins = student_run(f"python -c '{TWINS}'", folder, environment)
+        assert twins.returncode == 0, twins.stderr
+        assert float(twins.stdout) < 1e-3, f"the PyTorch twin drifted from the NumPy network: {twins.stdout}"
+    finally:
+        shutil.rmtree(folder / ".venv", ignore_errors=True)  # about 1 GB with PyTorch
+
+    setup = sum(seconds[c] for c in commands[: commands.index("python -m data.fetch") + 1])
+    with capsys.disabled():
+        print(f"\n[handout] set-up from an empty folder (venv, pip install -r requirements.txt, MNIST from a local "
+              f"mirror): {setup:.1f} s; pip install torch==2.13.0: {seconds['pip install torch==2.13.0']:.1f} s; "
+              f"python -m assignment.compare (5 epochs each): {compare_seconds:.1f} s\n{table}")
+
+
+MODULE = re.compile(r"\b(?:python3?|\.venv/bin/python) -m ([A-Za-z_][\w.]*)((?: +--?[\w-]+(?:[ =][^\s`|-][^\s`|]*)?)*)")
+MAKE_TARGET = re.compile(r"\bmake ([a-z][\w-]*)")
+PYTEST_PATH = re.compile(r"\bpytest ([\w/.-]+)")
+INSTALLED_MODULES = {"pip", "pytest"}  # what the venv and requirements.txt provide besides the standard library
+
+
+def missing_references(files: dict[str, str], text: str) -> list[str]:
+    """Commands in ``text`` that the handout (archive name -> text) does not provide: a ``python -m`` module (or one
+    of its ``--flags``, which its source must define), a target of its Makefile, a path given to ``pytest``."""
+    targets = set(re.findall(r"(?m)^([\w-]+):", files["Makefile"]))
+    missing = []
+    for module, args in MODULE.findall(text):
+        path = module.replace(".", "/")
+        if f"{path}.py" in files or f"{path}/__main__.py" in files:
+            source = files.get(f"{path}.py", "")
+            missing += [f"python -m {module} {flag}" for flag in re.findall(r"--[\w-]+", args)
+                        if flag != "--help" and f'"{flag}"' not in source]
+        elif module.split(".")[0] not in sys.stdlib_module_names | INSTALLED_MODULES:
+            missing.append(f"python -m {module}")
+    missing += [f"make {t}" for t in MAKE_TARGET.findall(text) if t not in targets]
+    missing += [f"pytest {p}" for p in PYTEST_PATH.findall(text)
+                if not p.startswith("-") and not any(n == p or n.startswith(p.rstrip("/") + "/") for n in files)]
+    return missing
+
+
+def code_of(markdown: str) -> str:
+    """The code of a Markdown text: fenced blocks and inline code spans, one per line."""
+    return "\n".join(re.findall(r"```\w*\n(.*?)```", markdown, flags=re.S)
+                     + re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", markdown, flags=re.S)))
+
+
+def test_every_command_the_handout_docs_and_rubric_name_exists_in_the_handout(handout):
+    with zipfile.ZipFile(handout) as z:
+        files = {name: z.read(name).decode() for name in z.namelist()}
+    docs = {name: code_of(files[name]) for name in ("README.md", "assignment/REPORT.md")}
+    docs["rubric.toml"] = "\n".join(c["description"] for c in tomllib.loads(
+        (ROOT / "autograder/rubric.toml").read_text())["criterion"])
+    # What issue 12 found: the write-up asked for `make bench` / `python -m bench.speed`, which students lack.
+    assert missing_references(files, "make bench (or python -m bench.speed --threads 2), python -m "
+                              "assignment.compare --epochs 2 --no-such-flag, pytest tests_hidden") == [
+        "python -m bench.speed", "python -m assignment.compare --no-such-flag", "make bench", "pytest tests_hidden"]
+    for name, text in docs.items():
+        assert MODULE.search(text), f"{name} names no command at all"
+        assert missing_references(files, text) == [], name
+    assert "python -m assignment.compare" in docs["rubric.toml"] and "python -m assignment.compare" in docs[
+        "assignment/REPORT.md"]
+    dry = subprocess.run(["make", "-n", *sorted(set(MAKE_TARGET.findall(docs["README.md"])))],
+                         cwd=unpack(handout, handout.parent / "dry"), capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+
+
+def test_the_comparison_installs_the_kits_pytorch_pin():
+    assert package.torch_requirement() == "torch==2.13.0"
+    assert compare.INSTALL_TORCH == f"pip install {package.torch_requirement()}"
+    assert f"`{compare.INSTALL_TORCH}`" in (ROOT / "autograder/STUDENT_README.md").read_text()
 
 
 def test_the_documented_submission_zip_is_accepted_by_the_grader(student, tmp_path):
@@ -304,8 +452,21 @@ def test_setup_keeps_the_grader_private_to_root(gs_root):
     assert stat.S_IMODE(source.stat().st_mode) == 0o755
 
 
+def test_setup_fetches_mnist_from_a_mirror_without_npm(gradescope_zip, tmp_path):
+    """Gradescope's image build with no MNIST yet and no npm: setup.sh gets it through data.fetch's mirrors."""
+    root = tmp_path / "autograder"
+    unpack(gradescope_zip, root / "source")
+    path = f"{KIT_BIN}{os.pathsep}{path_without_npm(tmp_path / 'bin', os.environ.get('PATH', ''))}"
+    with serve(mirror_copy(tmp_path / "mirror")) as url:
+        proc = subprocess.run(["bash", str(root / "source/setup.sh")], capture_output=True, text=True, timeout=300,
+                              env=env(AUTOGRADER_ROOT=str(root), SKIP_INSTALL="1", PATH=path, MNIST_MIRROR=url))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"MNIST ready in {root / 'source/data/mnist'}" in proc.stdout and "npm" not in proc.stdout, proc.stdout
+    verify(root / "source/data/mnist")
+    assert "npm" not in (ROOT / "autograder/gradescope/setup.sh").read_text().split("set -euo pipefail")[1]
+
+
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the autograder's sandbox needs root")
-slow = pytest.mark.slow  # grades whole submissions (a few seconds each)
 
 
 @slow
