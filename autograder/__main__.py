@@ -31,6 +31,21 @@ def say(text: str, error: bool = False) -> None:
     print(terminal(text), file=sys.stderr if error else sys.stdout, flush=True)
 
 
+GRADE_EXIT = ("exit status: 0 graded (whatever the score), 1 the grader itself failed (results.json still holds a "
+              "zero with the reason), 2 usage error or missing submission")
+BATCH_EXIT = ("exit status: 0 every student graded, 1 some grader error (rerun to retry them), 2 usage error or no "
+              "submission found, 130 interrupted (Ctrl-C/SIGTERM; rerun the same command to resume)")
+
+
+def _budget_text() -> str:
+    try:
+        from autograder import scoring
+
+        return f"{scoring.load().limits.get('grading_seconds', 600):g} s"
+    except Exception:  # noqa: BLE001 - help must print even with a broken scoring.toml
+        return "unreadable"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,20 +65,25 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--similarity", type=float, default=0.9, help="flag code pairs at least this similar")
     book = commands.add_parser("gradebook", help="merge autograder and write-up scores into grades.csv")
     book.add_argument("graded", type=Path, help="a grade-all output folder")
-    one = commands.add_parser("grade", help="grade one submission (a folder or a .zip)")
-    one.add_argument("submission", type=Path)
+    one = commands.add_parser("grade", help="grade one submission (a folder or a .zip)", epilog=GRADE_EXIT,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    one.add_argument("submission", type=Path, help="a folder, a .zip or a lone .py file")
     one.add_argument("--out", type=Path, help="output folder (default: graded/<submission name>)")
-    many = commands.add_parser("grade-all", help="grade every submission in a folder, resumably")
-    many.add_argument("submissions", type=Path)
+    many = commands.add_parser("grade-all", help="grade every submission in a folder, resumably", epilog=BATCH_EXIT,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    many.add_argument("submissions", type=Path, help="a folder of uploads (folders, .zip or .py files)")
     many.add_argument("--out", type=Path, help="output folder (default: <submissions>-graded)")
-    many.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    many.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
     many.add_argument("--grading-seconds", type=float, metavar="S",
                       help="wall-clock budget of one student's grading; past it the student is graded 'timed out' "
-                           "(default: grading_seconds of autograder/scoring.toml)")
+                           f"(default: grading_seconds of autograder/scoring.toml, {_budget_text()})")
     for sub in (one, many):
-        sub.add_argument("--seed", type=int, help="seed of hidden inputs and training (default: random / 0 for a class)")
-        sub.add_argument("--isolation", choices=["auto", "bubblewrap", "unprivileged"], default="auto")
-        sub.add_argument("--no-training", action="store_true", help="skip the training run (unit checks only)")
+        sub.add_argument("--seed", type=int, help="seed of hidden inputs and training "
+                                                  "(default: random for grade, 0 for grade-all)")
+        sub.add_argument("--isolation", choices=["auto", "bubblewrap", "unprivileged"], default="auto",
+                         help="sandbox level (default: auto, bubblewrap where it works)")
+        sub.add_argument("--no-training", action="store_true",
+                         help="skip the training run: unit checks only (default: train)")
     one.add_argument("--quiet", action="store_true", help="print nothing (for grade-all)")
     args = parser.parse_args(argv)
 
@@ -124,25 +144,43 @@ def main(argv: list[str] | None = None) -> int:
         from autograder import results
         from autograder.grade import Options, grade
 
+        if not args.submission.exists():
+            say(f"error: {args.submission} does not exist; nothing was graded", error=True)
+            return 2
         out = args.out or Path("graded") / args.submission.stem
         data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training))
         if not args.quiet:
             say(results.summary(data))
             say(f"wrote {out / 'results.json'}")
-        return 0
+        return 1 if data.get("extra_data", {}).get("grader_error") else 0
     if args.command == "grade-all":
-        from autograder.batch import grade_all
+        from autograder.batch import Interrupted, grade_all, status_of, submissions
 
         if not args.submissions.is_dir():
             parser.error(f"{args.submissions} is not a folder of submissions")
+        if not submissions(args.submissions):
+            say(f"error: no submission in {args.submissions} (expected folders, .zip or .py files)", error=True)
+            return 2
         extra = ["--isolation", args.isolation] + (["--no-training"] if args.no_training else [])
         out = args.out or args.submissions.with_name(args.submissions.name + "-graded")
-        path = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra, args.grading_seconds)
+        try:
+            path, graded = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra, args.grading_seconds)
+        except Interrupted as stop:
+            say(str(stop))
+            return 130
         say(f"wrote {path}")
         say(path.read_text())
-        return 0
+        failed = [s for s, data in graded.items() if data is None or status_of(data) == "grader error"]
+        if failed:
+            say(f"grader error for {len(failed)} student(s): {', '.join(failed[:10])}; rerun to retry them",
+                error=True)
+        return 1 if failed else 0
     return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before grade-all's own handler is in place, or in another command
+        say("interrupted", error=True)
+        sys.exit(130)

@@ -9,7 +9,9 @@ each student. Resuming the same command regrades only students without a results
 derives from the batch seed and the student's name, so a resumed run gives exactly the gradebook of an
 uninterrupted one. Each grading has a wall-clock budget (``scoring.toml [limits] grading_seconds``): past it,
 its process group is killed and the student gets a valid "timed out" grade. Grading processes die with the
-batch (PR_SET_PDEATHSIG), so a killed batch leaves no process that could write a grade later.
+batch (PR_SET_PDEATHSIG), so a killed batch leaves no process that could write a grade later. SIGINT (Ctrl-C)
+and SIGTERM stop the batch within seconds: every grading in flight is killed (its student stays ungraded),
+the gradebook is written from the results on disk, and ``Interrupted`` is raised.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -111,34 +114,82 @@ def timed_out_results(budget: float, seconds: float, seed: int) -> dict:
                          {"seed": seed, "isolation": "unknown (grading stopped)", "timed_out": reason})
 
 
+class Interrupted(Exception):
+    """grade-all was stopped by a signal; ``graded`` students of the class have a grade (gradebook written)."""
+
+    def __init__(self, graded: int) -> None:
+        super().__init__(f"interrupted: {graded} graded, rerun the same command to resume")
+        self.graded = graded
+
+
+class Children:
+    """The grading processes in flight, so that one signal stops them all and starts no more."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen] = set()
+        self.stopped = threading.Event()
+
+    def start(self, command: list[str]) -> subprocess.Popen | None:
+        """Start ``command`` in its own process group (None once stopped)."""
+        with self._lock:
+            if self.stopped.is_set():
+                return None
+            proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True,
+                                    preexec_fn=_die_with_parent)
+            self._running.add(proc)
+            return proc
+
+    def finished(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._running.discard(proc)
+
+    def stop(self, *_signal) -> None:
+        """Kill every grading in flight (usable as a signal handler: the lock is only held in pool threads)."""
+        self.stopped.set()
+        with self._lock:
+            for proc in self._running:
+                kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list[str],
-              budget: float | None = None) -> dict:
+              budget: float | None = None, children: Children | None = None) -> dict | None:
     """Grade one student in a child process, within ``budget`` seconds (+ ``grace``); returns its results (a
-    grade even if the child failed or was stopped)."""
+    grade even if the child failed or was stopped at its budget), or None when ``children`` was stopped first."""
     budget = grading_budget() if budget is None else budget
+    children = children or Children()
     target = student_dir(out, student)
-    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.mkdir(parents=True, exist_ok=True)
     before = _stamp(target / "results.json")
     command = [sys.executable, "-m", "autograder", "grade", str(upload), "--out", str(target), "--seed", str(seed),
                "--quiet", *extra_args]
     start = time.monotonic()
-    proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True,
-                            preexec_fn=_die_with_parent)
+    proc = children.start(command)
+    if proc is None:
+        return None
     try:
         _, stderr = proc.communicate(timeout=budget + grace(budget))
         timed_out = False
     except subprocess.TimeoutExpired:
         timed_out = True
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_group(proc)
         stderr = ""
         proc.wait()
+    finally:
+        children.finished(proc)
     graded = load_results(target) if _stamp(target / "results.json") != before else None
     if graded is not None:  # this grading wrote its results (a timeout may have cut only its report)
         return graded
+    if children.stopped.is_set():  # killed by the batch's stop: no grade, the rerun grades this student
+        return None
     if timed_out:
         graded = timed_out_results(budget, time.monotonic() - start, seed)
     else:  # the grading process itself failed: still record a valid, explained grade
@@ -191,28 +242,48 @@ def write_gradebook(out: Path, graded: dict[str, dict | None]) -> Path:
     return path
 
 
+def _on_signals(handler) -> dict:
+    """Install ``handler`` for SIGINT and SIGTERM (main thread only); return the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
 def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_args: list[str] = (),
-              budget: float | None = None) -> Path:
-    """Grade every submission in ``folder`` not yet graded in ``out``; return the gradebook's path."""
+              budget: float | None = None) -> tuple[Path, dict[str, dict | None]]:
+    """Grade every submission in ``folder`` not yet graded in ``out``; return the gradebook's path and each
+    student's results. Raises ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
     found = submissions(folder)
     budget = grading_budget() if budget is None else budget
-    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     adopt_legacy_layout(out, list(found))
     graded = {s: load_results(student_dir(out, s)) for s in found}  # kept up to date below, read from disk once
     todo = {s: p for s, p in found.items() if needs_grading(graded[s])}
     print(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade with -j {jobs}",
           flush=True)
     start, done = time.perf_counter(), 0
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, s, p, out, student_seed(base_seed, s), list(extra_args), budget): s
-                   for s, p in todo.items()}
-        for future in as_completed(futures):
-            student, done = futures[future], done + 1
-            data = graded[student] = future.result()
-            write_gradebook(out, graded)
-            bar = "#" * int(20 * done / len(todo))
-            print(terminal(f"[{bar:<20}] {done}/{len(todo)}  {student}: {data['score']:g} ({status_of(data)}), "
-                           f"{time.perf_counter() - start:.0f} s"), flush=True)
+    children = Children()
+    previous = _on_signals(children.stop)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(grade_one, s, p, out, student_seed(base_seed, s), list(extra_args), budget,
+                                   children): s for s, p in todo.items()}
+            for future in as_completed(futures):
+                student, data = futures[future], future.result()
+                if data is None:  # stopped before it finished
+                    continue
+                graded[student], done = data, done + 1
+                write_gradebook(out, graded)
+                bar = "#" * int(20 * done / len(todo))
+                print(terminal(f"[{bar:<20}] {done}/{len(todo)}  {student}: {data['score']:g} ({status_of(data)}), "
+                               f"{time.perf_counter() - start:.0f} s"), flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if children.stopped.is_set():
+        graded = {s: load_results(student_dir(out, s)) for s in found}  # what is on disk, nothing else
+        write_gradebook(out, graded)
+        raise Interrupted(sum(not needs_grading(d) for d in graded.values()))
     path = write_gradebook(out, graded)
     try:  # the class dashboard; a failure there never loses the gradebook
         from autograder.report import render_class
@@ -220,4 +291,4 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
         print(terminal(f"wrote {render_class(out, stale_only=True)}"), flush=True)
     except Exception as error:  # noqa: BLE001
         print(terminal(f"warning: no class dashboard ({type(error).__name__}: {error})"), file=sys.stderr)
-    return path
+    return path, graded

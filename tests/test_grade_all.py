@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -204,3 +205,74 @@ def test_results_of_an_older_layout_are_adopted_not_regraded(tmp_path):
     proc = run(klass, out)
     assert "2 submissions, 2 already graded, 0 to grade" in proc.stdout, proc.stdout
     assert (out / "students/bob/results.json").is_file() and not (out / "bob").exists() and old.is_dir()
+
+
+# ----------------------------------------------------------------------------------------- class operations
+def _wait_mid_run(out: Path, batch: subprocess.Popen) -> list[str]:
+    """Wait until a student is graded while another is being graded; return the graded ones."""
+    deadline = time.monotonic() + 120
+    done: list[str] = []
+    while time.monotonic() < deadline and batch.poll() is None:
+        done = [s for s in STUDENTS if (out / "students" / s / "results.json").exists()]
+        if done and any((out / "students" / s).is_dir() and s not in done for s in STUDENTS):
+            break
+        time.sleep(0.02)
+    return done
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_stops_the_batch_promptly_and_the_rerun_resumes(work, uninterrupted, sig):
+    out = work / f"stopped-{sig.name}"
+    batch = subprocess.Popen(command(work / "class", out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
+    try:
+        _wait_mid_run(out, batch)
+        sent = time.monotonic()
+        os.killpg(batch.pid, sig)  # a terminal's Ctrl-C signals the whole foreground process group
+        stdout, stderr = batch.communicate(timeout=60)
+    finally:
+        if batch.poll() is None:
+            os.killpg(batch.pid, signal.SIGKILL)
+    elapsed = time.monotonic() - sent
+    assert batch.returncode == 130, stdout + stderr
+    assert elapsed < 5, f"the batch took {elapsed:.1f} s to stop"
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    last = stdout.strip().splitlines()[-1]
+    match = re.fullmatch(r"interrupted: (\d+) graded, rerun the same command to resume", last)
+    assert match, stdout
+    on_disk = [s for s in STUDENTS if (out / "students" / s / "results.json").exists()]
+    assert int(match.group(1)) == len(on_disk) and 1 <= len(on_disk) < len(STUDENTS)
+    book = rows((out / "gradebook.csv").read_text())  # consistent with what is on disk
+    assert {s for s, row in book.items() if row[-1] != "not graded"} == set(on_disk)
+    deadline = time.monotonic() + 5
+    while (alive := processes_mentioning(str(out))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive, f"processes of the stopped batch survived: {alive}"
+    proc = run(work / "class", out)
+    assert f"{len(on_disk)} already graded" in proc.stdout
+    assert (out / "gradebook.csv").read_text() == uninterrupted
+
+
+def test_exit_codes_for_a_missing_path_an_empty_class_and_a_grader_error(tmp_path):
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+
+    missing = cli("grade", str(tmp_path / "nonexistent.zip"), "--out", str(tmp_path / "g"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and not (tmp_path / "g").exists()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / ".DS_Store").write_bytes(b"")
+    empty = cli("grade-all", str(tmp_path / "empty"))
+    assert empty.returncode == 2 and "no submission" in empty.stderr
+    assert cli("grade-all", str(tmp_path / "nope")).returncode == 2
+    # a grader error (here: a file where the staging folder goes) exits 1 and still leaves a zero with the reason
+    out = tmp_path / "graded"
+    make_submission(tmp_path / "class" / "alice")
+    (out / "students" / "alice").mkdir(parents=True)
+    (out / "students" / "alice" / "submission").write_text("not a folder")
+    graded = subprocess.run(command(tmp_path / "class", out), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    data = json.loads((out / "students" / "alice" / "results.json").read_text())
+    assert data["score"] == 0 and data["extra_data"]["grader_error"]
+    assert graded.returncode == 1 and "grader error for 1 student(s): alice" in graded.stderr, graded.stderr
+    help_text = cli("grade-all", "--help").stdout
+    assert "(default: 1)" in help_text and "600 s" in help_text and "130 interrupted" in help_text
