@@ -167,7 +167,7 @@ def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list
     budget = grading_budget() if budget is None else budget
     children = children or Children()
     target = student_dir(out, student)
-    target.mkdir(parents=True, exist_ok=True)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
     before = _stamp(target / "results.json")
     command = [sys.executable, "-m", "autograder", "grade", str(upload), "--out", str(target), "--seed", str(seed),
                "--quiet", *extra_args]
@@ -255,7 +255,7 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
     student's results. Raises ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
     found = submissions(folder)
     budget = grading_budget() if budget is None else budget
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     adopt_legacy_layout(out, list(found))
     graded = {s: load_results(student_dir(out, s)) for s in found}  # kept up to date below, read from disk once
     todo = {s: p for s, p in found.items() if needs_grading(graded[s])}
