@@ -36,6 +36,8 @@ SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
+SIZES = {"train-images-idx3-ubyte": 47_040_016, "train-labels-idx1-ubyte": 60_008,
+         "t10k-images-idx3-ubyte": 7_840_016, "t10k-labels-idx1-ubyte": 10_008}  # bytes, decompressed
 # Public HTTPS mirrors of the original gzipped files: PyTorch's (torchvision's) and TensorFlow's.
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -96,7 +98,7 @@ def land(source: BinaryIO, folder: Path, name: str, gunzip: bool = False, size: 
     """
     folder.mkdir(parents=True, exist_ok=True)
     inflate = zlib.decompressobj(wbits=31) if gunzip else None  # 31: gzip header and trailer
-    digest, progress = hashlib.sha256(), Progress(label, size)
+    digest, progress, written = hashlib.sha256(), Progress(label, size), 0
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -107,6 +109,9 @@ def land(source: BinaryIO, folder: Path, name: str, gunzip: bool = False, size: 
                         block = inflate.decompress(block)
                     except zlib.error as error:
                         raise DataError(f"not valid gzip data ({error})") from None
+                written += len(block)
+                if written > SIZES[name]:  # a wrong or hostile source never fills the disk
+                    raise DataError(f"its content is longer than MNIST's {name} ({SIZES[name]:,} bytes)")
                 digest.update(block)
                 out.write(block)
         progress.done()

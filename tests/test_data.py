@@ -233,6 +233,20 @@ def test_a_malformed_mnist_mirror_is_one_sentence(tmp_path, mirror):
                            f"{fetch.MIRRORS[0]} (or unset it).\n")
 
 
+def test_sizes_match_the_real_files(real):
+    assert {name: (real / name).stat().st_size for name in SHA256} == fetch.SIZES
+
+
+def test_a_source_longer_than_the_file_stops_at_its_size(tmp_path):
+    class Endless:
+        def read(self, n: int) -> bytes:
+            return bytes(n)
+
+    with pytest.raises(DataError, match=f"longer than MNIST's {TRAIN_LABELS} \\(60,008 bytes\\)"):
+        fetch.land(Endless(), tmp_path, TRAIN_LABELS)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_public_mirrors_are_https_and_distinct():
     assert len(set(fetch.MIRRORS)) == len(fetch.MIRRORS) >= 2
     assert all(url.startswith("https://") and url.endswith("/") for url in fetch.MIRRORS)
