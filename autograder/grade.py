@@ -99,7 +99,7 @@ def grade(upload: Path, out: Path, options: Options | None = None) -> dict:
     start = time.perf_counter()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     extra: dict = {"seed": seed, "isolation": "none (nothing ran)"}
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     staged_dir = out / "submission"
     shutil.rmtree(staged_dir, ignore_errors=True)
     try:

@@ -34,7 +34,7 @@ KIT_FILES = {  # what the worker may see of the kit: public code only, never sol
     "data/fetch.py": ROOT / "data/fetch.py",
     "data/idx.py": ROOT / "data/idx.py",
 }
-SECRETS = ("solution", "tests_hidden", "autograder")  # folders of the kit no worker may read
+SECRETS = ("solution", "tests_hidden", "autograder")  # always closed, even when the kit is installed elsewhere
 MAX_RESTARTS = 20  # fresh workers after crashes or timeouts, per grading
 CRASHES_PER_FUNCTION = 2  # after this many worker deaths in one function, its later calls fail at once
 
@@ -51,19 +51,43 @@ class StudentError(Exception):
     """The student's function raised, returned something unsendable, or is missing."""
 
 
-def close_secrets(root: Path = ROOT) -> list[str]:
-    """Make the grader's secret folders 0700 (and return those changed).
+def _close(path: Path) -> bool:
+    """Take group and others' permissions off ``path`` (never through a symlink); whether it changed."""
+    mode = stat.S_IMODE(path.lstat().st_mode)
+    if stat.S_ISLNK(path.lstat().st_mode) or not mode & 0o077:
+        return False
+    path.chmod(mode & 0o700)
+    return True
 
-    Needed at the ``unprivileged`` level, where the worker sees every file that others may read; bubblewrap
-    shows the worker none of them anyway.
+
+def close_secrets(root: Path = ROOT, keep: tuple[Path, ...] = ()) -> list[str]:
+    """Close the project at ``root`` to others, but for what a worker needs; return what changed (relative).
+
+    Needed at the ``unprivileged`` level, where the worker sees every file that others may read (bubblewrap
+    shows it none of them): every entry of ``root`` (``.git``'s packs, ``dist/``'s zip and notebook, staff
+    outputs, ``solution/``, ``tests_hidden/``, the grader...) loses its group and others' permissions, except
+    the entries on the way to the interpreter, the virtualenv, MNIST and ``keep``, into which it recurses, and
+    symlinks (whose targets are not the project's). The worker runs from a copy of the public files and of the
+    submission (``build_kit``), so nothing else of the project is its. When the interpreter or MNIST is an
+    ancestor of ``root`` (the kit installed into site-packages), only ``SECRETS`` are closed.
     """
+    root = root.resolve()
+    needed = {path for base in (sys.prefix, sys.base_prefix, Path(sys.executable).parent, mnist_dir(), *keep)
+              for path in (Path(os.path.abspath(base)), Path(base).resolve())}
+    if any(path == root or path in root.parents for path in needed):
+        return [name for name in SECRETS if (root / name).exists() and _close(root / name)]
     closed = []
-    for name in SECRETS:
-        path = root / name
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            path.chmod(mode & 0o700)
-            closed.append(name)
+
+    def walk(folder: Path) -> None:
+        for entry in sorted(folder.iterdir()):
+            if entry in needed:
+                continue
+            if any(entry in path.parents for path in needed):
+                walk(entry)
+            elif _close(entry):
+                closed.append(str(entry.relative_to(root)))
+
+    walk(root)
     return closed
 
 
@@ -89,9 +113,9 @@ class RemoteMlp:
                  mnist: Path | None = None) -> None:
         self.submission, self.limits, self.call_seconds, self.level = submission.resolve(), limits, call_seconds, level
         self.mnist = (mnist or mnist_dir()).resolve()
-        self._tmp = tempfile.TemporaryDirectory(prefix="mlp-kit-")
-        os.chmod(self._tmp.name, 0o755)  # the worker's uid must read the kit copy (public code only)
+        self._tmp = tempfile.TemporaryDirectory(prefix="mlp-kit-")  # 0700; the sandbox lends it to its uid's group
         self.kit = build_kit(Path(self._tmp.name) / "kit")
+        self.submission = Path(shutil.copytree(self.submission, Path(self._tmp.name) / "submission"))
         self.sandbox: Sandbox | None = None
         self.replies: queue.Queue = queue.Queue()
         self.dead: WorkerError | None = None
@@ -105,7 +129,7 @@ class RemoteMlp:
         """Start the worker and return its first message (the import of mlp.py: ok, or the error)."""
         argv = [sys.executable, "-I", "-u", str(self.kit / "worker/serve.py"), str(self.submission), str(self.mnist)]
         self.sandbox = Sandbox(argv, read_only=[self.kit, self.submission, self.mnist], limits=self.limits,
-                               level=self.level)
+                               level=self.level, lend=Path(self._tmp.name))
         if self.sandbox.level == "unprivileged":
             close_secrets()
         self.sandbox.start()

@@ -39,9 +39,12 @@ def finite(value):
     return value
 
 
-def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` so readers see the old file or the new one, never half of one (also with concurrent writers)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_text_atomic(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write ``text`` so readers see the old file or the new one, never half of one (also with concurrent writers).
+
+    ``mode`` defaults to 0600 in a folder made 0700: grades, reports and gradebooks are staff outputs that no
+    sandboxed worker (another student's code) may read."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)

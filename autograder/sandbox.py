@@ -699,6 +699,10 @@ def remove_uid_files(uid: int, roots: tuple[str, ...] = WORLD_WRITABLE) -> int:
 class Sandbox:
     """One isolated, resource-limited worker process tree; a context manager (``start`` .. ``close``).
 
+    ``lend`` is a root-owned folder of the caller's (e.g. a temp folder holding copies of the ``read_only``
+    paths): while the sandbox runs, it is given to the uid's group, mode 0750, so that at the unprivileged
+    level this worker, and no other sandbox, may read what is inside; then it is root's and 0700 again.
+
     After ``start()``: ``stdin`` (binary, buffered: flush after writing) and ``stdout`` (binary) are the
     protocol pipes; ``output()`` is the worker's stderr; ``level``, ``uid``, ``network_isolated`` and
     ``notes`` describe the isolation; ``timed_out`` is set when the wall-clock watchdog fired. ``cgroup`` is the
@@ -708,7 +712,8 @@ class Sandbox:
     """
 
     def __init__(self, argv: list[str], *, read_only: list[Path], limits: Limits = Limits(),
-                 level: str = "auto", env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+                 level: str = "auto", env: dict[str, str] | None = None, cwd: Path | None = None,
+                 lend: Path | None = None) -> None:
         if level not in ("auto", *LEVELS):
             raise ValueError(f"level must be 'auto' or one of {LEVELS}, not {level!r}")
         if not argv:
@@ -716,6 +721,7 @@ class Sandbox:
         self.argv = [str(arg) for arg in argv]
         self.read_only = [Path(path).absolute() for path in read_only]
         self.limits, self.env, self.cwd = limits, dict(env or {}), cwd and Path(cwd).absolute()
+        self.lend = lend and Path(lend).absolute()
         self.notes: list[str] = []
         if level == "auto":
             works, why = _probe_bubblewrap()
@@ -761,6 +767,9 @@ class Sandbox:
             raise SandboxError(f"read_only paths do not exist: {', '.join(missing)}")
         self.uid, self._lease_fd = _lease_uid()
         try:
+            if self.lend is not None:  # only this sandbox's uid (by its group) may enter; nobody may write
+                os.chown(self.lend, 0, self.uid)
+                os.chmod(self.lend, 0o750)
             self._join_cgroup()
             self._spawn()
         except BaseException:
@@ -962,6 +971,12 @@ class Sandbox:
 
     def _release(self) -> None:
         """Give back what is bound to the uid; the next lease of the uid sweeps it again anyway."""
+        if self.lend is not None and self._lease_fd is not None:
+            try:
+                os.chmod(self.lend, 0o700)
+                os.chown(self.lend, 0, 0)
+            except OSError:
+                pass  # the caller already removed it
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None

@@ -19,13 +19,21 @@ What the gradings show:
 * a double-forked ``setsid`` grandchild started by a student function outlives the call and is killed at the end
   of the grading: no process of the sandbox's uid remains;
 * Gradescope's zip (setup.sh + run_autograder, with this venv as its ``source/.venv``) grades the solution to 100
-  with ``AUTOGRADER_ARGS="--isolation unprivileged"``.
+  with ``AUTOGRADER_ARGS="--isolation unprivileged"``;
+* containment (tests/adversarial cases graded here): untouched stubs that hunt for the reference in the kit's
+  ``.git`` objects, ``dist/`` zip and notebook and another student's outputs read nothing and get 0 (the grader
+  closes its project root to others; staff outputs are 0600 in 0700 folders); a memfd + /dev/shm bomb is killed at
+  the cgroup's memory limit (the host's available memory drops by less than that); a 0666 SysV segment does not
+  outlive the grading.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import threading
+import zipfile
+import zlib
 import shutil
 import stat
 import subprocess
@@ -39,7 +47,7 @@ from pathlib import Path
 import pytest
 
 from autograder import package
-from autograder.sandbox import SYSTEM_PATH, UIDS, uid_processes
+from autograder.sandbox import SYSTEM_PATH, UIDS, Limits, probe_cgroup, uid_processes
 from data.fetch import is_complete
 from submissions import make_submission
 from test_package import check_gradescope_schema, unpack
@@ -52,6 +60,7 @@ SEED = 1
 FORGED = "FORGED"
 KIT_PARTS = ("pyproject.toml", "autograder", "solution", "tests_hidden", "tests_public", "assignment", "data")
 SECRETS = ("autograder", "solution", "tests_hidden")  # what setup.sh makes 0700
+CASES = ROOT / "tests/adversarial"
 GRADER_FILES = {"results.json", "submission", "curves.png", "report.html", "report.md"}
 
 if os.geteuid() != 0:
@@ -191,6 +200,7 @@ class Graded:
     seconds: float
     out: Path
     proc: subprocess.CompletedProcess
+    memory_drop: int = 0  # how far the host's available memory fell below its level at the start, in bytes
 
     @property
     def tests(self) -> dict[str, dict]:
@@ -206,7 +216,21 @@ def grade(python: Path, kit: Path, upload: Path, out: Path, training: bool, labe
     command = [python, "-m", "autograder", "grade", upload, "--out", out, "--seed", str(SEED),
                "--isolation", "unprivileged", "--quiet"] + ([] if training else ["--no-training"])
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=kit, env=clean_env(), capture_output=True, text=True, timeout=400)
+    before = lowest = available_memory()
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal lowest
+        while not done.wait(0.02):
+            lowest = min(lowest, available_memory())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        proc = subprocess.run(command, cwd=kit, env=clean_env(), capture_output=True, text=True, timeout=400)
+    finally:
+        done.set()
+        sampler.join()
     seconds = time.perf_counter() - start
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
     data = json.loads((out / "results.json").read_text())
@@ -218,7 +242,15 @@ def grade(python: Path, kit: Path, upload: Path, out: Path, training: bool, labe
     training_seconds = extra.get("training", {}).get("seconds")
     TIMES[label] = (f"{seconds:.1f} s wall (grader's execution_time {data['execution_time']} s"
                     + (f", training {training_seconds} s" if training_seconds is not None else "") + ")")
-    return Graded(data, seconds, out, proc)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700 and stat.S_IMODE((out / "results.json").stat().st_mode) == 0o600
+    for report in ("report.html", "report.md"):
+        assert not (out / report).exists() or stat.S_IMODE((out / report).stat().st_mode) == 0o600
+    return Graded(data, seconds, out, proc, before - lowest)
+
+
+def available_memory() -> int:
+    with open("/proc/meminfo") as f:
+        return int(next(line for line in f if line.startswith("MemAvailable")).split()[1]) << 10
 
 
 def show_time(capsys, label: str) -> None:
@@ -229,7 +261,7 @@ def show_time(capsys, label: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------- submissions
-def forger_source(kit: Path) -> str:
+def forger_source(kit: Path, out: Path) -> str:
     """Appended to the solution: writes a forged results.json into the out folder (guessed from mlp.py's path)
     and into the grader's source folder, reads the solution and the hidden tests, and borrows the reference's
     softmax if it could read it (else returns garbage). At import and again in the first softmax call."""
@@ -239,6 +271,7 @@ import os as _os
 from pathlib import Path as _Path
 
 _KIT = _Path({str(kit)!r})
+_OUT = _Path({str(out)!r})
 _FORGED = {{"score": 100.0, "output": "{FORGED} results.json", "tests": []}}
 _stolen = None
 _tried_in_call = False
@@ -246,9 +279,9 @@ _tried_in_call = False
 
 def _attack(when):
     global _stolen
-    here = _Path(__file__).resolve().parent  # <out>/submission
+    here = _Path(__file__).resolve().parent  # the grader's private copy of <out>/submission
     wrote = []
-    for target in (here.parent / "results.json", here / "results.json", _KIT / "results.json",
+    for target in (_OUT / "results.json", here.parent / "results.json", here / "results.json", _KIT / "results.json",
                    _KIT / "autograder/results.json", _KIT / "autograder/scoring.toml",
                    _KIT / "tests_hidden/conftest.py", _KIT / "solution/mlp.py"):
         try:
@@ -365,7 +398,7 @@ def stubs(python, private_kit, work) -> Graded:
 @pytest.fixture(scope="module")
 def forger_private(python, private_kit, work) -> tuple[Graded, dict, dict]:
     before = tree_digest(private_kit)
-    upload = make_submission(work / "forger_private/upload", forger_source(private_kit))
+    upload = make_submission(work / "forger_private/upload", forger_source(private_kit, work / "forger_private/out"))
     graded = grade(python, private_kit, upload, work / "forger_private/out", False, "forger, secrets 0700")
     return graded, before, tree_digest(private_kit)
 
@@ -373,7 +406,7 @@ def forger_private(python, private_kit, work) -> tuple[Graded, dict, dict]:
 @pytest.fixture(scope="module")
 def forger_open(python, open_kit, work) -> tuple[Graded, dict, dict]:
     before = tree_digest(open_kit)
-    upload = make_submission(work / "forger_open/upload", forger_source(open_kit))
+    upload = make_submission(work / "forger_open/upload", forger_source(open_kit, work / "forger_open/out"))
     graded = grade(python, open_kit, upload, work / "forger_open/out", False, "forger, secrets world-readable")
     return graded, before, tree_digest(open_kit)
 
@@ -425,19 +458,23 @@ def test_forger_writes_nothing_and_reads_no_secret_when_they_are_0700(forger_pri
 
 
 def test_world_readable_secrets_are_closed_before_a_fallback_worker_starts(forger_open, open_kit, capsys):
-    """A careless deployment leaves solution/, tests_hidden/ and autograder/ world-readable; with no filesystem
-    isolation at this level they would be the student's, so the grader makes them 0700 before the first worker
-    starts (remote.close_secrets). The forger reads nothing, writes nothing and fails softmax."""
+    """A careless deployment leaves the whole kit world-readable; with no filesystem isolation at this level it would
+    be the student's, so before the first worker starts the grader takes group and others' permissions off every
+    entry of its project root but the way to MNIST (remote.close_secrets). The forger reads nothing, writes nothing
+    and fails softmax."""
     show_time(capsys, "forger, secrets world-readable before grading")
     graded, before, after = forger_open
     said = graded.worker_output
     assert "forger: stole the reference softmax" not in said, said[:3000]
     assert graded.tests["softmax (hidden tests)"]["status"] == "failed"
     assert ": written" not in said, said[:3000]
-    closed = {f"{secret}": "0o40700" for secret in SECRETS}
-    assert after == before | closed, "the grader's source folder changed beyond closing its secrets"
-    for secret in SECRETS:
-        assert stat.S_IMODE((open_kit / secret).stat().st_mode) == 0o700
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert after.keys() == before.keys() and all("/" not in k for k in changed), \
+        f"the grader's source folder changed beyond the modes of its top-level folders: {sorted(changed)}"
+    for entry in open_kit.iterdir():  # .hypothesis/: the grader's own cache, made later (its files are 0600)
+        mode = stat.S_IMODE(entry.lstat().st_mode)
+        assert entry.name in ("data", ".hypothesis") or entry.is_symlink() or not mode & 0o077, (entry, oct(mode))
+    assert [e.name for e in (open_kit / "data").iterdir() if e.lstat().st_mode & 0o077 and not e.is_symlink()] == []
 
 
 def test_setsid_grandchild_outlives_the_call_and_is_killed(python, private_kit, work, capsys):
@@ -445,6 +482,8 @@ def test_setsid_grandchild_outlives_the_call_and_is_killed(python, private_kit, 
     beacons.mkdir(mode=0o777)
     beacons.chmod(0o777)  # the sandbox's uid creates its file here
     beacon = beacons / "grandchild"
+    beacon.touch()
+    beacon.chmod(0o666)  # root's: kill() removes what the sandbox's uid owns in world-writable places
     upload = make_submission(work / "grandchild/upload", grandchild_source(beacon))
     graded = grade(python, private_kit, upload, work / "grandchild/out", False, "setsid grandchild")
     show_time(capsys, "setsid grandchild")
@@ -516,3 +555,83 @@ def test_the_kits_own_venv_is_refused_with_the_blocking_directory(work):
     assert data["score"] == 0 and "SandboxError" in data["extra_data"].get("grader_error", "")
     message = data["tests"][0]["output"]
     assert "the unprivileged level cannot run this worker" in message and blocker.split()[0] in message, message
+
+
+# ------------------------------------------------------------------------------------------- containment
+def case_source(name: str) -> str:
+    return (CASES / f"{name}.py").read_text()
+
+
+def plant_kit_secrets(kit: Path) -> list[Path]:
+    """What a real checkout has beside the kit, world-readable, each holding the reference: a loose git object, a
+    pack, the Gradescope zip and the nbgrader notebook."""
+    solution = (kit / "solution/mlp.py").read_text()
+    planted = {kit / ".git/objects/ab/cdef0123": zlib.compress(f"blob {len(solution)}\0{solution}".encode()),
+               kit / ".git/objects/pack/pack-1.pack": solution.encode(),
+               kit / "dist/nbgrader/source/mlp/mlp.ipynb":
+                   json.dumps({"cells": [{"cell_type": "code", "source": solution}]}).encode()}
+    for path, data in planted.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    with zipfile.ZipFile(kit / "dist/gradescope_autograder.zip", "w") as archive:
+        archive.writestr("solution/mlp.py", solution)
+    subprocess.run(["chmod", "-R", "a+rX", kit], check=True)
+    return [*planted, kit / "dist/gradescope_autograder.zip"]
+
+
+def test_stubs_hunting_the_kit_and_other_students_read_nothing(python, capsys):
+    """tests/adversarial/read_kit_secrets.py at the fallback level, from a world-readable kit with .git objects, a
+    dist/ zip and notebook planted, next to another student's graded outputs: it walks the folders of the grader's
+    command line and reads nothing, so it keeps the untouched stubs' 0."""
+    work = world_dir("fallback-readkit-")
+    try:
+        kit = copy_kit(work / "k")
+        planted = plant_kit_secrets(kit)
+        alice = grade(python, kit, make_submission(work / "alice/upload"), work / "alice/out", False, "alice")
+        assert alice.data["score"] == 75
+        graded = grade(python, kit, make_submission(work / "bob/upload", case_source("read_kit_secrets")),
+                       work / "bob/out", False, "stubs hunting the kit")
+        show_time(capsys, "stubs hunting the kit")
+        said = graded.worker_output
+        assert "read nothing of the kit" in said and "stole" not in said, said[:3000]
+        assert graded.data["score"] == 0, graded.data["output"]
+        assert all(path.is_file() for path in planted)  # closed, not removed: the grader (root) still has them
+        for top in (".git", "dist", "solution", "tests_hidden", "autograder", "tests_public", "assignment"):
+            assert not (kit / top).stat().st_mode & 0o077, top
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_memfd_and_shm_bomb_is_bounded_at_the_fallback_level(python, private_kit, work, capsys):
+    """tests/adversarial/memfd_memory_bomb.py: memfds until the descriptors run out, then files in the host's
+    /dev/shm. The worker's cgroup charges them: the kernel kills it at the limit, softmax fails, the rest passes,
+    the host's available memory falls by less than the limit, and the files are gone afterwards."""
+    level = probe_cgroup()
+    graded = grade(python, private_kit, make_submission(work / "memfd/upload", case_source("memfd_memory_bomb")),
+                   work / "memfd/out", False, "memfd + /dev/shm bomb")
+    show_time(capsys, "memfd + /dev/shm bomb")
+    limit = Limits().memory_bytes if level != "none" else 4 << 30  # none: Docker's /dev/shm is 64 MB
+    with capsys.disabled():
+        print(f"\n[fallback] memfd + /dev/shm bomb, cgroup {level}: host available memory fell by "
+              f"{graded.memory_drop >> 20} MiB")
+    tests = graded.tests
+    assert tests["softmax (public tests)"]["status"] == "failed"
+    for fn in ("relu_grad", "cross_entropy", "backward", "sgd_step"):
+        assert tests[f"{fn} (public tests)"]["status"] == "passed", tests[f"{fn} (public tests)"]
+    assert graded.memory_drop < limit + (640 << 20), graded.memory_drop  # + the grader's own ~300 MB, other users
+    if level != "none":
+        assert "died" in tests["softmax (public tests)"]["output"], tests["softmax (public tests)"]["output"][:500]
+    assert not [p for p in Path("/dev/shm").glob("bomb-*") if p.stat().st_uid in UIDS]
+
+
+def test_sysv_segment_does_not_outlive_the_grading(python, private_kit, work):
+    """tests/adversarial/sysv_shm_leak.py: each worker makes a 0666 SysV segment with a fixed key; no later worker
+    finds an earlier one, and none is left on the host after the grading."""
+    key = 0x5EED5EED
+    assert f"KEY = {key:#X}".replace("0X", "0x") in case_source("sysv_shm_leak")
+    graded = grade(python, private_kit, make_submission(work / "sysv/upload", case_source("sysv_shm_leak")),
+                   work / "sysv/out", False, "SysV segment")
+    assert "no SysV segment of an earlier worker" in graded.worker_output, graded.worker_output[:2000]
+    assert "found SysV segment" not in graded.worker_output
+    keys = {int(line.split()[0]) for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]}
+    assert key not in keys

@@ -66,9 +66,18 @@ fi
 # MNIST, SHA-256 verified (does nothing when the files are already there and intact).
 python3 -m data.fetch
 
-# Without bubblewrap the sandbox's uid sees every file "others" may read: keep the grader, the reference and
-# the hidden tests private to root; the sandbox needs to read MNIST, the interpreter and the virtualenv.
+# Without bubblewrap the sandbox's uid sees every file "others" may read: close everything of the source folder to
+# others (the grader, the reference, the hidden tests, any .git or dist/) but the way to MNIST and the virtualenv,
+# as the grader's remote.close_secrets does again before a fallback worker starts. The worker runs from a copy of
+# the public files it needs; symlinks are left alone (their targets are not ours).
 chmod 0755 "$SOURCE" "$SOURCE/data"
 chmod -R a+rX "$MNIST_DIR"
+for entry in "$SOURCE"/* "$SOURCE"/.[!.]* "$SOURCE"/data/* "$SOURCE"/data/.[!.]*; do
+    [ -e "$entry" ] && [ ! -L "$entry" ] || continue
+    case "$entry" in
+        "$SOURCE/data" | "$SOURCE/.venv" | "$MNIST_DIR") ;;
+        *) chmod go-rwx "$entry" ;;
+    esac
+done
 chmod 0700 "$SOURCE/autograder" "$SOURCE/solution" "$SOURCE/tests_hidden"
 echo "setup.sh: done (python: $(command -v python3), MNIST: $MNIST_DIR)"
