@@ -77,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     many.add_argument("--grading-seconds", type=float, metavar="S",
                       help="wall-clock budget of one student's grading; past it the student is graded 'timed out' "
                            f"(default: grading_seconds of autograder/scoring.toml, {_budget_text()})")
+    many.add_argument("--force", action="store_true",
+                      help="regrade every student, even those graded from the same files (default: grade only new "
+                           "students, grader errors and changed uploads)")
+    many.add_argument("--only", nargs="+", metavar="NAME",
+                      help="grade (or regrade) only these students, as named in gradebook.csv (default: everyone)")
     for sub in (one, many):
         sub.add_argument("--seed", type=int, help="seed of hidden inputs and training "
                                                   "(default: random for grade, 0 for grade-all)")
@@ -158,13 +163,19 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.submissions.is_dir():
             parser.error(f"{args.submissions} is not a folder of submissions")
-        if not submissions(args.submissions):
+        found = submissions(args.submissions)
+        if not found:
             say(f"error: no submission in {args.submissions} (expected folders, .zip or .py files)", error=True)
+            return 2
+        unknown = [name for name in args.only or [] if name not in found]
+        if unknown:
+            say(f"error: no submission named {', '.join(unknown)} in {args.submissions}", error=True)
             return 2
         extra = ["--isolation", args.isolation] + (["--no-training"] if args.no_training else [])
         out = args.out or args.submissions.with_name(args.submissions.name + "-graded")
         try:
-            path, graded = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra, args.grading_seconds)
+            path, graded = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra, args.grading_seconds,
+                                     args.force, args.only)
         except Interrupted as stop:
             say(str(stop))
             return 130

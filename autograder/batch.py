@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,12 +27,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import results, scoring
+from autograder import intake, results, scoring
 from autograder.grade import _zero, load_results
 from autograder.untrusted import csv_text, safe_name, terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 PR_SET_PDEATHSIG = 1
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
 STUDENTS = "students"
 GRADEBOOK = "gradebook.csv"
 STDERR_CHARS = 500
@@ -166,7 +168,11 @@ def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list
     grade even if the child failed or was stopped at its budget), or None when ``children`` was stopped first."""
     budget = grading_budget() if budget is None else budget
     children = children or Children()
-    target = student_dir(out, student)
+    final = student_dir(out, student)
+    regrade = (final / "results.json").is_file()  # the previous grading stays in place until this one completes
+    target = final.with_name(f".regrade-{student}") if regrade else final
+    if regrade:
+        shutil.rmtree(target, ignore_errors=True)
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
     before = _stamp(target / "results.json")
     command = [sys.executable, "-m", "autograder", "grade", str(upload), "--out", str(target), "--seed", str(seed),
@@ -186,17 +192,39 @@ def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list
     finally:
         children.finished(proc)
     graded = load_results(target) if _stamp(target / "results.json") != before else None
-    if graded is not None:  # this grading wrote its results (a timeout may have cut only its report)
-        return graded
-    if children.stopped.is_set():  # killed by the batch's stop: no grade, the rerun grades this student
+    if graded is None and children.stopped.is_set():  # killed by the batch's stop: the rerun grades this student
+        if regrade:
+            shutil.rmtree(target, ignore_errors=True)
         return None
-    if timed_out:
+    if graded is None and timed_out:
         graded = timed_out_results(budget, time.monotonic() - start, seed)
-    else:  # the grading process itself failed: still record a valid, explained grade
+        results.write_atomic(target / "results.json", graded)
+    elif graded is None:  # the grading process itself failed: still record a valid, explained grade
         message = f"grading failed (exit {proc.returncode}): {(stderr or '').strip()[-STDERR_CHARS:]}"
         graded = results.build([], message, 0.0, 0.0, {"grader_error": message})
-    results.write_atomic(target / "results.json", graded)
+        results.write_atomic(target / "results.json", graded)
+    return _promote(target, final, graded) if regrade else graded
+
+
+def _promote(new: Path, final: Path, graded: dict) -> dict:
+    """Put a completed regrade in place of the previous grading (whose results.json is kept beside it as
+    previous_results.json), atomically; a grader error never replaces a grade. Returns the results in force."""
+    previous = load_results(final)
+    if graded.get("extra_data", {}).get("grader_error") and not needs_grading(previous):
+        shutil.rmtree(new, ignore_errors=True)
+        return previous
+    shutil.copyfile(final / "results.json", new / "previous_results.json")
+    exchange(new, final)
+    shutil.rmtree(new, ignore_errors=True)  # now the previous grading
     return graded
+
+
+def exchange(a: Path, b: Path) -> None:
+    """Swap two folders atomically (renameat2 RENAME_EXCHANGE), so readers see one grading or the other."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"cannot swap {a} and {b}: {os.strerror(error)}")
 
 
 def gradebook_rows(graded: dict[str, dict | None]) -> tuple[list[str], list[list]]:
@@ -249,17 +277,50 @@ def _on_signals(handler) -> dict:
     return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
+def upload_changed(data: dict, upload: Path) -> bool:
+    """True when the files ``upload`` would stage now differ from those ``data`` was graded on (results of an
+    older kit, without ``files_sha256``, count as unchanged)."""
+    recorded = data.get("extra_data", {}).get("files_sha256")
+    return recorded is not None and recorded != intake.staged_sha256(upload)
+
+
+def plan(found: dict[str, Path], graded: dict[str, dict | None], force: bool = False,
+         only: list[str] | None = None) -> dict[str, str]:
+    """Student -> why they are graded now: "new", "grader error", "changed" (their upload changed since it was
+    graded) or "forced" (``force``, or named in ``only``, which limits grading to those students)."""
+    todo = {}
+    for student, upload in found.items():
+        if only is not None and student not in only:
+            continue
+        data = graded[student]
+        if data is None:
+            todo[student] = "new"
+        elif needs_grading(data):
+            todo[student] = "grader error"
+        elif force or only is not None:
+            todo[student] = "forced"
+        elif upload_changed(data, upload):
+            todo[student] = "changed"
+    return todo
+
+
 def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_args: list[str] = (),
-              budget: float | None = None) -> tuple[Path, dict[str, dict | None]]:
-    """Grade every submission in ``folder`` not yet graded in ``out``; return the gradebook's path and each
-    student's results. Raises ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
+              budget: float | None = None, force: bool = False,
+              only: list[str] | None = None) -> tuple[Path, dict[str, dict | None]]:
+    """Grade every submission in ``folder`` not yet graded in ``out`` (or whose upload changed; every one with
+    ``force``; only the students named in ``only``, regraded); return the gradebook's path and each student's
+    results. Raises ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
     found = submissions(folder)
     budget = grading_budget() if budget is None else budget
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     adopt_legacy_layout(out, list(found))
     graded = {s: load_results(student_dir(out, s)) for s in found}  # kept up to date below, read from disk once
-    todo = {s: p for s, p in found.items() if needs_grading(graded[s])}
-    print(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade with -j {jobs}",
+    reasons = plan(found, graded, force, only)
+    todo = {s: found[s] for s in reasons}
+    changed = [s for s, why in reasons.items() if why == "changed"]
+    print(f"{len(found)} submissions, {sum(d is not None and not needs_grading(d) for d in graded.values())} already "
+          f"graded, {len(todo)} to grade with -j {jobs}"
+          + (terminal(f"; regrading {len(changed)} changed upload(s): {', '.join(changed)}") if changed else ""),
           flush=True)
     start, done = time.perf_counter(), 0
     children = Children()

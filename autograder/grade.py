@@ -105,6 +105,7 @@ def grade(upload: Path, out: Path, options: Options | None = None) -> dict:
     try:
         staged = intake.stage(Path(upload), staged_dir)
         extra["intake_notes"] = staged.notes
+        extra["files_sha256"] = staged.sha256  # what was graded, byte for byte: grade-all regrades on a change
         if staged.error:
             tests, accuracy, output = _zero(staged.error, sc), 0.0, staged.error
         else:

@@ -19,9 +19,11 @@ replaced (``untrusted.printable``), so they are safe to print. Only misuse by th
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
+import tempfile
 import struct
 import zipfile
 import zlib
@@ -75,6 +77,7 @@ class Staged:
     found: list[str] = field(default_factory=list)  # names of the files written in dest
     notes: list[str] = field(default_factory=list)  # one human sentence each
     error: str | None = None
+    sha256: dict[str, str] = field(default_factory=dict)  # name in dest -> SHA-256 of exactly what was staged
 
     @property
     def ok(self) -> bool:
@@ -122,6 +125,13 @@ def stage(upload: Path, dest: Path, limits: IntakeLimits = IntakeLimits()) -> St
     return staged
 
 
+def staged_sha256(upload: Path, limits: IntakeLimits = IntakeLimits()) -> dict[str, str]:
+    """What ``stage`` would record in ``Staged.sha256`` for ``upload`` now (staged into a scratch folder), so a
+    changed upload can be told from an unchanged one; {} when the upload is refused."""
+    with tempfile.TemporaryDirectory(prefix="intake-") as scratch:
+        return stage(upload, Path(scratch) / "staged", limits).sha256
+
+
 def _stage(upload: Path, staged: Staged, limits: IntakeLimits) -> None:
     try:
         if upload.is_dir():
@@ -151,6 +161,7 @@ def _write(staged: Staged, contents: list[tuple[str, bytes]]) -> None:
         with open(staged.dest / name, "xb") as out:  # exclusive: never follows or replaces anything
             out.write(data)
         staged.found.append(name)
+        staged.sha256[name] = hashlib.sha256(data).hexdigest()
 
 
 # ============================================================================ zips

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import stat
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,8 @@ KIT_FILES = {  # what the worker may see of the kit: public code only, never sol
 SECRETS = ("solution", "tests_hidden", "autograder")  # always closed, even when the kit is installed elsewhere
 MAX_RESTARTS = 20  # fresh workers after crashes or timeouts, per grading
 CRASHES_PER_FUNCTION = 2  # after this many worker deaths in one function, its later calls fail at once
+QUEUED_REPLIES = 4  # replies read ahead of the grader; beyond that the worker blocks on its pipe, the grader's
+                    # memory stays within QUEUED_REPLIES x protocol.MAX_MESSAGE_BYTES
 
 
 class WorkerError(Exception):
@@ -110,14 +114,17 @@ class RemoteMlp:
     """
 
     def __init__(self, submission: Path, limits: Limits, call_seconds: float = 20.0, level: str = "auto",
-                 mnist: Path | None = None) -> None:
+                 mnist: Path | None = None, function_seconds: float = float("inf")) -> None:
         self.submission, self.limits, self.call_seconds, self.level = submission.resolve(), limits, call_seconds, level
+        self.function_seconds = function_seconds  # wall-clock budget for all calls of one function
+        self.spent: dict[str, float] = {}
         self.mnist = (mnist or mnist_dir()).resolve()
         self._tmp = tempfile.TemporaryDirectory(prefix="mlp-kit-")  # 0700; the sandbox lends it to its uid's group
         self.kit = build_kit(Path(self._tmp.name) / "kit")
         self.submission = Path(shutil.copytree(self.submission, Path(self._tmp.name) / "submission"))
         self.sandbox: Sandbox | None = None
         self.replies: queue.Queue = queue.Queue()
+        self._reading = threading.Event()  # set: the current reader thread stops
         self.dead: WorkerError | None = None
         self.restarts = 0
         self.given_up: dict[str, WorkerError] = {}  # function -> the timeout or crash that ends its calls
@@ -134,25 +141,38 @@ class RemoteMlp:
             close_secrets()
         self.sandbox.start()
         self.level = self.sandbox.level
-        self.replies = queue.Queue()
+        self.replies = queue.Queue(QUEUED_REPLIES)
         self.dead = None
-        threading.Thread(target=self._read, args=(self.sandbox.stdout, self.replies), daemon=True).start()
+        self._reading.set()  # the previous worker's reader, if any, stops
+        self._reading = threading.Event()
+        threading.Thread(target=self._read, args=(self.sandbox.stdout, self.replies, self._reading),
+                         daemon=True).start()
         try:
             self.hello = self.receive(self.call_seconds, "importing mlp.py")
         except WorkerError as error:
             self.hello = {"ok": False, "kind": "import", "error": f"importing mlp.py failed: {error}"}
         return self.hello
 
-    def _read(self, stream, replies: queue.Queue) -> None:
-        while True:
+    @staticmethod
+    def _read(stream, replies: queue.Queue, stop: threading.Event) -> None:
+        """Move the worker's messages into ``replies`` (bounded) until the pipe ends or ``stop`` is set."""
+        while not stop.is_set():
             try:
-                replies.put(protocol.read_message(stream))
+                item = protocol.read_message(stream)
             except (EOFError, OSError, ValueError, protocol.ProtocolError) as error:
-                replies.put(error)
+                item = error
+            while not stop.is_set():
+                try:
+                    replies.put(item, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(item, Exception):
                 return
 
     def close(self) -> None:
         """Kill the worker and everything it started, then remove the kit copy."""
+        self._reading.set()
         if self.sandbox is not None:
             self.sandbox.close()
         self._tmp.cleanup()
@@ -173,13 +193,27 @@ class RemoteMlp:
         self.close()
 
     # ------------------------------------------------------------ messages
-    def send(self, message: dict) -> None:
-        """Send a request; raise WorkerError if the worker is dead."""
+    def send(self, message: dict, timeout: float | None = None) -> None:
+        """Send a request within ``timeout`` (default: call_seconds); raise WorkerError if the worker is dead or
+        stops reading its pipe."""
         if self.dead is not None:
             raise self.dead
+        data = memoryview(protocol.encode_message(message))
+        fd = self.sandbox.stdin.fileno()
+        deadline = time.monotonic() + (timeout or self.call_seconds)
         try:
-            protocol.write_message(self.sandbox.stdin, message)
-        except (BrokenPipeError, OSError):
+            os.set_blocking(fd, False)
+            while data:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+                    self.sandbox.kill()
+                    self._fail(f"timed out after {timeout or self.call_seconds:g} s sending a request "
+                               f"(the worker stopped reading)", timed_out=True)
+                try:
+                    data = data[os.write(fd, data):]
+                except BlockingIOError:
+                    continue
+        except (BrokenPipeError, OSError, ValueError):
             self._fail(f"the worker died ({self._exit()})")
 
     def receive(self, timeout: float, what: str) -> dict:
@@ -199,7 +233,7 @@ class RemoteMlp:
         return reply
 
     def request(self, message: dict, timeout: float | None = None, what: str = "") -> dict:
-        self.send(message)
+        self.send(message, timeout)
         return self.receive(timeout or self.call_seconds, what or message.get("fn") or message["op"])
 
     def _exit(self) -> str:
@@ -220,6 +254,10 @@ class RemoteMlp:
         ``correct``: module functions the worker replaces by the kit's correct versions (tests_public/substitutes.py)
         during this call, e.g. ("relu_grad",) while backward is checked.
         """
+        budget = self.function_seconds - self.spent.get(fn, 0.0)
+        if budget <= 0 and fn not in self.given_up:
+            self.given_up[fn] = WorkerError(f"{fn}'s calls took more than {self.function_seconds:g} s in all",
+                                            timed_out=True)
         if fn in self.given_up:
             error = self.given_up[fn]
             raise WorkerError(f"{error} (in an earlier call; not retried)", timed_out=error.timed_out)
@@ -228,13 +266,19 @@ class RemoteMlp:
             self.sandbox.close()
             if not self.start().get("ok"):
                 self._fail(str(self.hello.get("error")))
+        started = time.monotonic()
         try:
-            reply = self.request({"op": "call", "fn": fn, "args": list(args), "correct": list(correct)}, what=fn)
+            reply = self.request({"op": "call", "fn": fn, "args": list(args), "correct": list(correct)},
+                                 min(self.call_seconds, budget), fn)
         except WorkerError as error:
+            if error.timed_out and budget < self.call_seconds:
+                error = WorkerError(f"{fn}'s calls took more than {self.function_seconds:g} s in all", True)
             self.crashes[fn] = self.crashes.get(fn, 0) + 1
             if error.timed_out or self.crashes[fn] >= CRASHES_PER_FUNCTION:
                 self.given_up[fn] = error
-            raise
+            raise error
+        finally:
+            self.spent[fn] = self.spent.get(fn, 0.0) + time.monotonic() - started
         if not reply.get("ok"):
             error = str(reply.get("error", "unknown error"))
             if reply.get("kind") == "not_implemented":

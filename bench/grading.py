@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 from autograder import checks, scoring, training
 from autograder.grade import load_results
@@ -56,20 +55,20 @@ def phases(submission: Path) -> None:
         with RemoteMlp(submission, sc.sandbox_limits(), sc.limits["call_seconds"]) as remote:
             checks.run_checks(MlpProxy(remote), SEED)
 
-    def sandboxed_training(share: float) -> None:
+    def sandboxed_training(audit: bool) -> None:
         with RemoteMlp(submission, sc.sandbox_limits(), sc.limits["call_seconds"]) as remote:
-            outcome = training.run(remote, data, config, t["seconds"], share, np.random.default_rng(SEED))
+            outcome = training.run(remote, data, config, t["seconds"], True, t["chunk_seconds"], audit=audit)
         assert outcome.error is None, outcome.error
 
     checks.run_checks(module, SEED)  # warm up: the first pytest run in a process pays imports and rewriting
     rows = [
         ("checks (72 pytest tests)", timed(sandboxed_checks), timed(lambda: checks.run_checks(module, SEED))),
-        ("training, audits off", timed(lambda: sandboxed_training(0.0)),
+        ("training, audits off", timed(lambda: sandboxed_training(False)),
          timed(lambda: kit_train.train(module, data, config))),
     ]
     for name, boxed, local in rows:
         print(f"{name:<28} sandboxed {boxed:5.2f} s   unsandboxed {local:5.2f} s   overhead {100 * (boxed - local) / local:+4.0f} %")
-    audited = timed(lambda: sandboxed_training(1.0))
+    audited = timed(lambda: sandboxed_training(True))
     print(f"{'training, every chunk audited':<28} sandboxed {audited:5.2f} s   "
           f"(+{100 * (audited - rows[1][1]) / rows[1][1]:.0f} % over audits off; the replays run on the other core)")
 

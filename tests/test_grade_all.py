@@ -276,3 +276,54 @@ def test_exit_codes_for_a_missing_path_an_empty_class_and_a_grader_error(tmp_pat
     assert graded.returncode == 1 and "grader error for 1 student(s): alice" in graded.stderr, graded.stderr
     help_text = cli("grade-all", "--help").stdout
     assert "(default: 1)" in help_text and "600 s" in help_text and "130 interrupted" in help_text
+
+
+def test_reruns_regrade_changed_uploads_only_and_keep_the_previous_grade_until_done(tmp_path):
+    klass, out = tmp_path / "class", tmp_path / "graded"
+    make_submission(klass / "alice")
+    make_submission(klass / "bob")
+    make_submission(klass / "carol")
+    run(klass, out)
+    first = {s: json.loads((out / "students" / s / "results.json").read_text()) for s in ("alice", "bob", "carol")}
+    assert set(first["bob"]["extra_data"]["files_sha256"]) == {"mlp.py"}
+    (klass / "alice" / "notes.txt").write_text("not graded: no regrade")
+    (klass / "bob" / "mlp.py").write_text(HANDOUT := (ROOT / "assignment/mlp.py").read_text())
+    proc = run(klass, out)
+    assert "3 submissions, 3 already graded, 1 to grade with -j 2; regrading 1 changed upload(s): bob" in proc.stdout
+    bob = json.loads((out / "students/bob/results.json").read_text())
+    assert bob["score"] == 0 and first["bob"]["score"] == 75
+    assert json.loads((out / "students/bob/previous_results.json").read_text()) == first["bob"]
+    assert (out / "students/bob/submission/mlp.py").read_text() == HANDOUT
+    assert rows((out / "gradebook.csv").read_text())["bob"][1] == "0.0"
+    assert not list((out / "students").glob(".*")), "no regrade folder is left behind"
+    # --only regrades the named students (and nobody else); an unknown name is refused
+    stamps = {s: (out / "students" / s / "results.json").stat().st_mtime_ns for s in ("alice", "bob", "carol")}
+    proc = subprocess.run(command(klass, out) + ["--only", "carol"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and "1 to grade" in proc.stdout, proc.stdout + proc.stderr
+    after = {s: (out / "students" / s / "results.json").stat().st_mtime_ns for s in ("alice", "bob", "carol")}
+    assert after["carol"] != stamps["carol"] and after["alice"] == stamps["alice"] and after["bob"] == stamps["bob"]
+    refused = subprocess.run(command(klass, out) + ["--only", "zoe"], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode == 2 and "no submission named zoe" in refused.stderr
+    # --force regrades everyone
+    proc = subprocess.run(command(klass, out) + ["--force"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "3 already graded, 3 to grade" in proc.stdout
+
+
+def test_a_stopped_regrade_keeps_the_previous_grade(tmp_path):
+    klass, out = tmp_path / "class", tmp_path / "graded"
+    make_submission(klass / "frank")
+    run(klass, out)
+    before = (out / "students/frank/results.json").read_bytes()
+    (klass / "frank" / "mlp.py").write_text((klass / "frank" / "mlp.py").read_text() + "\nimport time\ntime.sleep(30)\n")
+    batch = subprocess.Popen(command(klass, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (out / "students/.regrade-frank/submission/mlp.py").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.killpg(batch.pid, signal.SIGINT)
+    stdout, _ = batch.communicate(timeout=30)
+    assert batch.returncode == 130 and "interrupted: 1 graded" in stdout, stdout
+    assert (out / "students/frank/results.json").read_bytes() == before
+    assert not (out / "students/.regrade-frank").exists()

@@ -15,8 +15,11 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+# Caps on what one message may hold, sized from the largest legitimate reply (a training chunk's params and
+# velocity, ~0.9 MB; a checked call with its mirrored arguments, a few MB) with a wide margin, so that a worker
+# cannot make the grader hold more than MAX_MESSAGE_BYTES per queued reply.
 MAX_HEADER_BYTES = 1 << 20
-MAX_ARRAY_BYTES = 64 << 20
+MAX_MESSAGE_BYTES = 32 << 20
 MAX_ARRAYS = 256
 NUMERIC_KINDS = frozenset("biuf")  # bool, signed and unsigned ints, floats
 
@@ -94,6 +97,12 @@ def _from_npy(blob: bytes) -> np.ndarray:
 
 def write_message(stream: BinaryIO, message: dict) -> None:
     """Send one message (a dict whose values may hold arrays)."""
+    stream.write(encode_message(message))
+    stream.flush()
+
+
+def encode_message(message: dict) -> bytes:
+    """The bytes of one message on the wire."""
     arrays: list[np.ndarray] = []
     tree = encode(message, arrays)
     blobs = [_to_npy(a) for a in arrays]
@@ -101,8 +110,7 @@ def write_message(stream: BinaryIO, message: dict) -> None:
     parts = [struct.pack(">I", len(header)), header]
     for blob in blobs:
         parts += [struct.pack(">Q", len(blob)), blob]
-    stream.write(b"".join(parts))
-    stream.flush()
+    return b"".join(parts)
 
 
 def _read_exact(stream: BinaryIO, n: int) -> bytes:
@@ -128,11 +136,12 @@ def read_message(stream: BinaryIO) -> dict:
         raise ProtocolError(f"malformed header: {error}") from None
     if not isinstance(count, int) or not 0 <= count <= MAX_ARRAYS:
         raise ProtocolError(f"bad array count {count!r}")
-    arrays = []
+    arrays, total = [], size
     for _ in range(count):
         (length,) = struct.unpack(">Q", _read_exact(stream, 8))
-        if length > MAX_ARRAY_BYTES:
-            raise ProtocolError(f"array of {length} bytes is too large")
+        total += length
+        if total > MAX_MESSAGE_BYTES:
+            raise ProtocolError(f"message of more than {MAX_MESSAGE_BYTES >> 20} MB is too large")
         arrays.append(_from_npy(_read_exact(stream, length)))
     body = decode(header.get("body"), arrays)
     if not isinstance(body, dict):
