@@ -14,8 +14,6 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from autograder import checks, intake, results, scoring, static_checks, training
 from autograder.remote import MlpProxy, RemoteMlp
 from data.idx import load_mnist
@@ -39,16 +37,20 @@ def _zero(reason: str, sc: scoring.Scoring) -> list[scoring.TestResult]:
         TRAINING_TEST, 0, sc.training["points"], "failed", reason, sc.visibility["training"], "6.1")]
 
 
-def _training_result(outcome: training.TrainingOutcome, sc: scoring.Scoring) -> scoring.TestResult:
+def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scoring.Scoring) -> scoring.TestResult:
     t = sc.training
     if outcome.error:
-        status = "timed out" if outcome.timed_out else "failed"
+        status = "failed" if outcome.verdict == "crashed" else outcome.verdict
         text, points = f"Training {status}: {outcome.error}", 0.0
     else:
         points = scoring.training_points(outcome.test_accuracy, sc)
         text = (f"Test accuracy {100 * outcome.test_accuracy:.2f}% after {t['epochs']} epochs (the bar is "
                 f"{100 * t['full_accuracy']:.0f}%; partial credit from {100 * t['zero_accuracy']:.0f}%), measured by "
-                f"the grader on the weights your code trained; {outcome.audits} audited chunks matched.")
+                f"the grader on the weights your code trained.")
+        if not faithful:
+            text += (f" Your updates differ from a correct implementation's by up to "
+                     f"{100 * outcome.max_deviation:.0f}% per tensor, as the failing checks above suggest; they follow "
+                     f"the gradient, so the credit follows the accuracy.")
     curve = "\n".join(f"  epoch {e.epoch}: train loss {e.train_loss:.4f}, test accuracy {100 * e.test_accuracy:.2f}%"
                       for e in outcome.history.epochs)
     return scoring.TestResult(TRAINING_TEST, points, t["points"],
@@ -61,7 +63,8 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
     sc = options.scoring
     limits = sc.sandbox_limits()
     notes = []
-    with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level) as remote:
+    with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level,
+                   function_seconds=sc.limits["function_seconds"]) as remote:
         extra["isolation"] = remote.level
         if not remote.hello.get("ok"):
             message = str(remote.hello.get("error"))
@@ -77,18 +80,20 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
     if options.training:
         t = sc.training
         config = sc.train_config(seed % 2**31)
+        faithful = all(c.passed for c in outcomes if c.function in training.TRAINED_WITH)
         with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level) as remote:
             if remote.hello.get("ok"):
-                outcome = training.run(remote, load_mnist(), config, t["seconds"], t["audit_share"],
-                                       np.random.default_rng(seed), t["chunk_seconds"])
+                outcome = training.run(remote, load_mnist(), config, t["seconds"], faithful, t["chunk_seconds"])
             else:
-                outcome = training.TrainingOutcome(kit_train.History(config), error=str(remote.hello.get("error")))
+                outcome = training.TrainingOutcome(kit_train.History(config), error=str(remote.hello.get("error")),
+                                                   verdict="crashed")
         accuracy = outcome.test_accuracy
         extra["training"] = {"seconds": round(outcome.seconds, 2), "audits": outcome.audits,
-                             "history": outcome.history.to_json()}
+                             "verdict": outcome.verdict, "max_deviation": round(outcome.max_deviation, 4),
+                             "faithful": faithful, "history": outcome.history.to_json()}
         if outcome.history.epochs:
             kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run")
-        tests.append(_training_result(outcome, sc))
+        tests.append(_training_result(outcome, faithful, sc))
     return tests, accuracy, "\n".join(notes)
 
 
