@@ -91,7 +91,12 @@ def load_submission(folder: str | Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"mlp_{abs(hash(str(path.resolve())))}", path)
     assert spec is not None and spec.loader is not None, f"cannot import {path}"
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module  # registered, as an import does (dataclasses in mlp.py look themselves up)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
     return module
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from autograder.generate import SOLUTION, stub_message
 
 BUGGY = Path(__file__).resolve().parent / "buggy"
+CORRECT = Path(__file__).resolve().parent / "correct"
+REAL = Path(__file__).resolve().parent / "real"
 FUNCTIONS = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
 
 
@@ -47,6 +49,16 @@ def buggy_constants(path: Path) -> tuple[str, str]:
 def buggy_sources() -> list[Path]:
     """Every file of the buggy corpus, sorted by name."""
     return sorted(BUGGY.glob("*.py"))
+
+
+def correct_sources() -> list[Path]:
+    """Every file of the corpus of correct implementations written differently (tests/correct/), by name."""
+    return sorted(CORRECT.glob("*.py"))
+
+
+def real_sources() -> list[Path]:
+    """Every file of the corpus of real public implementations adapted to the API (tests/real/), by name."""
+    return sorted(REAL.glob("*.py"))
 
 
 def processes_mentioning(text: str) -> list[str]:

@@ -45,7 +45,7 @@ class Outcome:
 
     def checks(self) -> list[CheckOutcome]:
         """The graded outcomes, as the grader records them."""
-        return [CheckOutcome(test, function, False, test in self.passed, self.failed.get(test, ""))
+        return [CheckOutcome(test.split("::")[-1], function, False, test in self.passed, self.failed.get(test, ""))
                 for test, names in self.markers.items() for function in GRADED if function in names]
 
 
@@ -84,7 +84,8 @@ def run_public(submission: Path | None = None, override: object = None, *extra: 
 
 @dataclass(frozen=True)
 class HiddenTest:
-    nodeid: str
+    nodeid: str  # seeds the test's generator
+    name: str  # what the grader records (pytest's item.name)
     function: str  # the graded function (its marker)
     test: Callable[..., None]
     fixtures: tuple[str, ...]
@@ -112,7 +113,7 @@ def hidden_tests() -> tuple[HiddenTest, ...]:
         params = dict(item.callspec.params) if hasattr(item, "callspec") else {}
         fixtures = tuple(name for name in inspect.signature(item.function).parameters if name not in params)
         assert set(fixtures) <= {"mlp", "reference", "rng", "hidden_seed"}, f"{item.nodeid}: unknown fixture"
-        tests.append(HiddenTest(item.nodeid, function, item.function, fixtures, params))
+        tests.append(HiddenTest(item.nodeid, item.name, function, item.function, fixtures, params))
     return tuple(tests)
 
 
@@ -126,11 +127,11 @@ def run_hidden(mlp: ModuleType | object, seed: int) -> list[CheckOutcome]:
         try:
             test.test(**{name: given[name] for name in test.fixtures}, **test.params)
         except HiddenCheckFailed as error:
-            outcomes.append(CheckOutcome(test.nodeid, test.function, True, False, str(error)))
+            outcomes.append(CheckOutcome(test.name, test.function, True, False, str(error)))
         except Exception as error:  # the submission's own error, as the grader would record it
-            outcomes.append(CheckOutcome(test.nodeid, test.function, True, False, f"{type(error).__name__}: {error}"))
+            outcomes.append(CheckOutcome(test.name, test.function, True, False, f"{type(error).__name__}: {error}"))
         else:
-            outcomes.append(CheckOutcome(test.nodeid, test.function, True, True))
+            outcomes.append(CheckOutcome(test.name, test.function, True, True))
     return outcomes
 
 
