@@ -41,7 +41,7 @@ PYTHON ?= python3
 BIN := .venv/bin
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: setup data test train compare submission
+.PHONY: setup data test train compare study submission
 
 setup:
 \t$(PYTHON) -m venv .venv
@@ -60,6 +60,10 @@ train:
 compare:
 \t$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install '{torch}'
 \t$(BIN)/python -m assignment.compare
+
+# optional: full batch, mini-batch and one-image SGD on your network, the same training time each
+study:
+\t$(BIN)/python -m assignment.study
 
 # submission.zip: mlp.py, REPORT.md and curves.png, flat (what you upload)
 submission:

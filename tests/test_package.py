@@ -32,7 +32,7 @@ slow = pytest.mark.slow  # grades whole submissions, or installs a venv
 HANDOUT = {
     "Makefile", "README.md", "pyproject.toml", "requirements.txt",
     "assignment/REPORT.md", "assignment/__init__.py", "assignment/compare.py", "assignment/mlp.py",
-    "assignment/train.py",
+    "assignment/study.py", "assignment/train.py",
     "data/__init__.py", "data/fetch.py", "data/idx.py",
     *(f"tests_public/{p.name}" for p in (ROOT / "tests_public").glob("*.py")),
 }
@@ -194,7 +194,7 @@ def test_handout_in_an_empty_folder_without_npm_works_as_its_readme_says(handout
 
         stub_failures(by_command["pytest tests_public"], None)
         stub_failures(by_command["pytest tests_public -m softmax"], "softmax")
-        for command in ("python -m assignment.train", "python -m assignment.compare"):
+        for command in ("python -m assignment.train", "python -m assignment.compare", "python -m assignment.study"):
             proc = by_command[command]
             assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
             assert "is not implemented yet" in proc.stderr.strip().splitlines()[-1], proc.stderr
