@@ -65,9 +65,10 @@ compare:
 study:
 \t$(BIN)/python -m assignment.study
 
-# submission.zip: mlp.py, REPORT.md and curves.png, flat (what you upload)
+# submission.zip: mlp.py, REPORT.md and curves.png (and the comparison and study plots if made), flat
 submission:
-\t$(BIN)/python -m zipfile -c submission.zip assignment/mlp.py assignment/REPORT.md runs/assignment/curves.png
+\t$(BIN)/python -m zipfile -c submission.zip assignment/mlp.py assignment/REPORT.md runs/assignment/curves.png \\
+\t  $(wildcard runs/compare/comparison.png runs/study/study.png)
 \t@echo "wrote submission.zip"
 """
 

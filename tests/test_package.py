@@ -304,6 +304,19 @@ def test_the_documented_submission_zip_is_accepted_by_the_grader(student, tmp_pa
                          capture_output=True, text=True) if shutil.which("make") else None
     assert dry is None or dry.returncode == 0, dry.stderr
 
+    # `make submission` adds the comparison's and the study's plots when they exist, and the grader takes them.
+    for plot in ("runs/compare/comparison.png", "runs/study/study.png"):
+        (student / plot).parent.mkdir(parents=True, exist_ok=True)
+        (student / plot).write_bytes(tiny_png())
+    (student / "submission.zip").unlink()
+    made = subprocess.run(["make", "submission", f"BIN={KIT_BIN}"], cwd=student, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    with zipfile.ZipFile(student / "submission.zip") as z:
+        assert sorted(z.namelist()) == ["REPORT.md", "comparison.png", "curves.png", "mlp.py", "study.png"]
+    staged = intake.stage(student / "submission.zip", tmp_path / "staged-all")
+    assert staged.error is None and not staged.notes, (staged.error, staged.notes)
+    assert len([p for p in (tmp_path / "staged-all").iterdir() if p.suffix == ".png"]) == 3
+
 
 def hidden_test_names() -> set[str]:
     """Names of the hidden test functions, except those a public test also uses (those are public anyway)."""
