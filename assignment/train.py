@@ -21,6 +21,7 @@ import importlib.util
 import json
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -35,6 +36,8 @@ from data.idx import Mnist, Split, load_mnist
 # Adding and subtracting FLUSH rounds every |v| below ~1e-30 to exactly 0 (larger entries move by at most one ulp
 # of FLUSH, ~1e-30): two in-place passes, 10% of an epoch cheaper than an abs-compare-mask (measured).
 FLUSH = np.float32(2.0**-76)
+OUT_DEFAULT = "runs/<submission folder name>"
+GRADED = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")  # the functions students write
 
 
 @dataclass
@@ -115,6 +118,9 @@ def train_step(mlp: ModuleType, params: dict, velocity: dict, X: np.ndarray, y: 
     """
     probs, cache = mlp.forward(params, X)
     loss = mlp.cross_entropy(probs, y)
+    if np.ndim(loss) != 0:
+        raise ValueError(f"cross_entropy returned an array of shape {np.shape(loss)}, expected one number (the mean "
+                         f"loss over the batch): run pytest tests_public -m cross_entropy")
     grads = mlp.backward(params, cache, y)
     if config.momentum:
         for key, grad in grads.items():
@@ -216,24 +222,53 @@ class ProgressBar:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults = TrainConfig()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--submission", default=str(Path(__file__).resolve().parent),
-                        help="folder holding mlp.py (default: this folder)")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--momentum", type=float, default=defaults.momentum, help="0 for plain SGD")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--submission", default=str(Path(__file__).resolve().parent), help="folder holding mlp.py")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the 60,000 training images")
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="learning rate of the first epoch")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="images per SGD step")
+    parser.add_argument("--momentum", type=float, default=defaults.momentum, help="heavy-ball momentum; 0 for plain SGD")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="initial weights and batch order")
     parser.add_argument("--lr-decay", type=float, default=defaults.lr_decay,
                         help="learning rate factor per epoch (1 keeps it constant)")
-    parser.add_argument("--out", help="output folder (default: runs/<submission folder name>)")
+    parser.add_argument("--out", default=OUT_DEFAULT, help="output folder")
     return parser.parse_args(argv)
+
+
+def crash_report(error: Exception, submission: Path) -> str:
+    """One paragraph for an exception raised while training: the function of mlp.py it came from, the line, and
+    where to look next."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).name == "mlp.py"]
+    if not frames:  # raised by the training loop itself, about a returned value (its message names the function)
+        return f"error: {error}"
+    called = next((f.name for f in frames if f.name in GRADED), frames[0].name)  # e.g. softmax, inside forward
+    innermost = frames[-1]
+    check = f"pytest tests_public -m {called}" if called in GRADED else "pytest tests_public"
+    return (f"error: {called} raised {type(error).__name__}: {error} ({submission / 'mlp.py'} line "
+            f"{innermost.lineno}, in {innermost.name}); run {check} to check it")
+
+
+def divergence_hint(history: History) -> str | None:
+    """A warning when a run ends near chance level (10%), with what the losses show."""
+    if history.final_test_accuracy >= 0.5:
+        return None
+    losses = [e.train_loss for e in history.epochs]
+    if not all(np.isfinite(losses)):
+        what = "the training loss became nan or inf (the updates diverged)"
+    elif len(losses) > 1 and losses[-1] >= losses[0]:
+        what = "the training loss did not decrease"
+    else:
+        what = "the network barely learned"
+    return (f"warning: {100 * history.final_test_accuracy:.2f}% test accuracy is near chance (10%): {what}. "
+            f"Check your functions with pytest tests_public (a gradient that is too large, e.g. without the 1/N, "
+            f"or with the wrong sign, does this); if they all pass, try a smaller --lr.")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = TrainConfig(args.epochs, args.lr, args.batch_size, args.momentum, args.seed, args.lr_decay)
-    out = Path(args.out or Path("runs") / Path(args.submission).resolve().name)
+    out = Path("runs") / Path(args.submission).resolve().name if args.out == OUT_DEFAULT else Path(args.out)
     try:
         mlp = load_submission(args.submission)
         data = load_mnist()
@@ -247,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     except NotImplementedError as error:
         print(f"\nerror: {error} (run `pytest tests_public` to check your functions first)", file=sys.stderr)
         return 1
+    except Exception as error:  # the submission's code raised: name it, no traceback
+        print(f"\n{crash_report(error, Path(args.submission))}", file=sys.stderr)
+        return 1
     out.mkdir(parents=True, exist_ok=True)
     np.savez(out / "weights.npz", **params)
     (out / "metrics.json").write_text(json.dumps(history.to_json(), indent=2) + "\n")
@@ -254,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"final test accuracy {100 * history.final_test_accuracy:.2f}%  "
           f"({history.to_json()['seconds_per_epoch']:.2f} s/epoch)")
     print(f"wrote {out / 'curves.png'}, {out / 'metrics.json'}, {out / 'weights.npz'}")
+    if (hint := divergence_hint(history)) is not None:
+        print(hint, file=sys.stderr)
     return 0
 
 

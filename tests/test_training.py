@@ -88,3 +88,39 @@ def test_untouched_stubs_fail_with_one_clear_line(tmp_path):
     assert lines[0].startswith("error: ") and "is not implemented yet" in lines[0]
     assert "pytest tests_public" in lines[0]
     assert not out.exists(), "nothing should be written when training fails"
+
+
+def test_help_shows_every_default():
+    proc = run_train("--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    for flag, default in (("--epochs", 5), ("--lr", 0.05), ("--batch-size", 64), ("--momentum", 0.9),
+                          ("--seed", 0), ("--lr-decay", 0.7)):
+        assert flag in text and f"(default: {default})" in text, (flag, proc.stdout)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("def softmax(logits):\n    e = np.exp(logits - logits.max(axis=1))\n    return e / e.sum(axis=1)\n",
+     "softmax raised ValueError: operands could not be broadcast"),
+    ("def cross_entropy(probs, labels):\n    return -np.log(probs[np.arange(len(labels)), labels])\n",
+     "cross_entropy returned an array of shape (64,), expected one number"),
+], ids=["exception", "non_scalar_loss"])
+def test_a_crash_is_one_line_naming_the_function(tmp_path, source, expected):
+    from submissions import make_submission
+
+    proc = run_train("--submission", str(make_submission(tmp_path / "sub", source)), "--epochs", "1",
+                     "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], proc.stderr
+    assert "pytest tests_public -m" in lines[0]
+
+
+@pytest.mark.slow
+def test_a_diverging_run_ends_with_a_hint(tmp_path):
+    from submissions import BUGGY, make_submission
+
+    folder = make_submission(tmp_path / "sub", (BUGGY / "backward_sign_flipped.py").read_text())
+    proc = run_train("--submission", str(folder), "--epochs", "1", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert "near chance" in proc.stderr and "diverged" in proc.stderr and "pytest tests_public" in proc.stderr

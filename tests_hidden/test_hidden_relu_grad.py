@@ -25,7 +25,7 @@ def test_zero_and_extremes(mlp, reference):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dtype(mlp, rng, dtype):
-    z = rng.standard_normal((int(rng.integers(1, 9)), int(rng.integers(1, 9)))).astype(dtype)
+    z = rng.standard_normal((6, 10)).astype(dtype)  # a fixed shape: the verdict must not depend on the seed
     check_dtype(mlp.relu_grad(z.copy()), np.dtype(dtype), f"relu_grad on a {dtype.__name__} array")
 
 

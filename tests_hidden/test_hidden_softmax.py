@@ -26,7 +26,7 @@ def test_random_shapes(mlp, reference, rng, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dtype(mlp, rng, dtype):
-    logits = rng.standard_normal((int(rng.integers(1, 20)), int(rng.integers(2, 20)))).astype(dtype)
+    logits = rng.standard_normal((6, 10)).astype(dtype)  # a fixed shape: the verdict must not depend on the seed
     check_dtype(mlp.softmax(logits.copy()), np.dtype(dtype), f"softmax on {dtype.__name__} logits")
 
 
