@@ -44,18 +44,24 @@ ERROR_HINTS = {  # (function, text of the error) -> what usually causes it
 
 def invoke(mlp: Any, fn: str, *args: Any, correct: Sequence[str] = ()) -> Any:
     """``mlp.<fn>(*args)``, with the functions named in ``correct`` (e.g. "relu_grad") replaced by the correct
-    versions of ``substitutes.py`` during the call, so a mistake in them is not charged to ``fn`` as well."""
+    versions of ``substitutes.py`` during the call, so a mistake in them is not charged to ``fn`` as well.
+
+    The autograder's proxy (it has ``call_with_correct``) replaces them inside its sandboxed worker; for a module
+    (or any plain function) they are replaced in the namespace the function looks its names up in."""
     if not correct:
         return getattr(mlp, fn)(*args)
-    if not isinstance(mlp, ModuleType):  # the autograder's proxy replaces them inside its sandboxed worker
+    if hasattr(mlp, "call_with_correct"):
         return mlp.call_with_correct(tuple(correct), fn, *args)
-    namespace = vars(mlp)
+    function = getattr(mlp, fn)
+    namespace = getattr(function, "__globals__", None)
+    if namespace is None:  # not a Python function: its module's namespace
+        namespace = vars(mlp) if isinstance(mlp, ModuleType) else {}
     saved = {name: namespace.get(name) for name in correct}
     namespace.update({name: SUBSTITUTES[name] for name in correct})
     try:
-        return getattr(mlp, fn)(*args)
+        return function(*args)
     finally:
-        for name, value in saved.items():  # put the module's own functions back
+        for name, value in saved.items():  # put the submission's own functions back
             if value is None:
                 namespace.pop(name, None)
             else:
