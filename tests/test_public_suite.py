@@ -198,3 +198,13 @@ def test_diagnose_recognises_the_usual_signatures():
     dead = true.copy()
     dead[:, 0] = 0
     assert "relu_grad" in diagnose("W1", true, dead, 6)
+
+
+def test_zeroing_the_inputs_never_scores_more_than_returning_zeros(tmp_path):
+    """The gradient checks use copies of the inputs taken before the call, not the (mirrored) inputs afterwards."""
+    scores = {}
+    for name in ("backward_returns_zeros", "backward_zeroes_inputs"):
+        folder = make_submission(tmp_path / name, (ROOT / "tests/buggy" / f"{name}.py").read_text())
+        public, module = run_public(folder), load_submission(folder)
+        scores[name] = {seed: function_scores(public.checks() + run_hidden(module, seed))["backward"] for seed in SEEDS}
+    assert all(scores["backward_zeroes_inputs"][s] < scores["backward_returns_zeros"][s] for s in SEEDS), scores
