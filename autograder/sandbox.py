@@ -130,9 +130,11 @@ class Limits:
     (capped by ``MALLOC_ARENA_MAX=2``), which is why BLAS runs one thread. An allocation over the limit
     raises ``MemoryError`` in Python code; native code may instead die of SIGSEGV/SIGABRT.
     ``tmp_bytes`` sizes the private /tmp tmpfs (bubblewrap level), which ``RLIMIT_AS`` does not see.
-    Where a cgroup can be made (:class:`Cgroup`), ``memory_bytes`` also caps the memory charged to the
-    sandbox (resident pages, memfd, tmpfs and shared memory, page cache; no swap) and ``processes`` (plus
-    a few for the launchers) its tasks. ``open_files`` is ``RLIMIT_NOFILE``: the worker serving checks and a
+    Where a cgroup can be made (:class:`Cgroup`), ``cgroup_memory_bytes`` (``memory_bytes`` + 25%) caps the
+    memory charged to the sandbox (resident pages, memfd, tmpfs and shared memory, page cache; no swap) and
+    ``processes`` (plus a few for the launchers) its tasks. The headroom lets an ordinary allocation hit
+    ``RLIMIT_AS`` first (a clean ``MemoryError``) instead of the cgroup, where the kernel would first evict
+    the worker's own code pages (slow) and then kill it. ``open_files`` is ``RLIMIT_NOFILE``: the worker serving checks and a
     training run has at most 8 descriptors open (measured); 64 also bounds what ``memfd_create`` can hold
     without a cgroup to ``open_files * file_bytes`` (1 GiB).
     """
@@ -150,6 +152,11 @@ class Limits:
         for name, value in vars(self).items():
             if not value > 0:
                 raise ValueError(f"Limits.{name} must be positive, not {value!r}")
+
+    @property
+    def cgroup_memory_bytes(self) -> int:
+        """The sandbox cgroup's memory (+ swap) limit."""
+        return self.memory_bytes + self.memory_bytes // 4
 
     def prlimit(self) -> list[str]:
         """The ``prlimit`` options that set these limits (soft:hard), each capped at the grader's own hard
@@ -786,7 +793,7 @@ class Sandbox:
             self.notes.append(f"no cgroup (memory outside the address space is not limited): {why}")
             return
         try:
-            self._cgroup = Cgroup(f"{CGROUP_PREFIX}{self.uid}", self.limits.memory_bytes,
+            self._cgroup = Cgroup(f"{CGROUP_PREFIX}{self.uid}", self.limits.cgroup_memory_bytes,
                                   self.limits.processes + LAUNCHER_TASKS)
         except (SandboxError, OSError) as error:
             self.notes.append(f"no cgroup (memory outside the address space is not limited): {error}")
@@ -1019,7 +1026,7 @@ class Sandbox:
         if self.killed:
             return "killed by kill() (SIGKILL)"
         if self.oom_killed or (self._cgroup is not None and self._cgroup.ooms()):
-            return f"killed by SIGKILL: the sandbox reached its {self.limits.memory_bytes >> 20} MiB memory limit"
+            return f"killed by SIGKILL: the sandbox reached its {self.limits.cgroup_memory_bytes >> 20} MiB memory limit"
         return describe(self.returncode if self._proc else None)
 
     def output(self) -> str:

@@ -610,7 +610,7 @@ def test_memfd_and_shm_bomb_is_bounded_at_the_fallback_level(python, private_kit
     graded = grade(python, private_kit, make_submission(work / "memfd/upload", case_source("memfd_memory_bomb")),
                    work / "memfd/out", False, "memfd + /dev/shm bomb")
     show_time(capsys, "memfd + /dev/shm bomb")
-    limit = Limits().memory_bytes if level != "none" else 4 << 30  # none: Docker's /dev/shm is 64 MB
+    limit = Limits().cgroup_memory_bytes if level != "none" else 4 << 30  # none: Docker's /dev/shm is 64 MB
     with capsys.disabled():
         print(f"\n[fallback] memfd + /dev/shm bomb, cgroup {level}: host available memory fell by "
               f"{graded.memory_drop >> 20} MiB")

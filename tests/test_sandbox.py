@@ -490,7 +490,7 @@ def test_memfd_bomb_is_bounded_by_the_cgroup(level):
     """memfd pages are outside RLIMIT_AS (the worker's RSS stays small): the cgroup (or, without one, open files x
     file size) bounds what it holds, measured as the drop of the host's available memory and the cgroup's peak."""
     limits = Limits(wall_seconds=60, cpu_seconds=60, memory_bytes=512 << 20, file_bytes=64 << 20)
-    bound = limits.memory_bytes if sandbox.probe_cgroup() != "none" else limits.open_files * limits.file_bytes
+    bound = limits.cgroup_memory_bytes if sandbox.probe_cgroup() != "none" else limits.open_files * limits.file_bytes
     before = lowest = available_memory()
     with box_for(level, MEMFD_BOMB, limits=limits) as box:
         assert box.cgroup == sandbox.probe_cgroup()
@@ -503,8 +503,8 @@ def test_memfd_bomb_is_bounded_by_the_cgroup(level):
           f"{box.memory_peak and box.memory_peak >> 20} MiB, worker said {said!r}, {box.describe()}")
     assert held < bound + (128 << 20), (held, bound)
     if box.cgroup != "none":
-        assert said == b"" and box.oom_killed and box.memory_peak <= limits.memory_bytes
-        assert box.describe() == "killed by SIGKILL: the sandbox reached its 512 MiB memory limit"
+        assert said == b"" and box.oom_killed and box.memory_peak <= limits.cgroup_memory_bytes
+        assert box.describe() == "killed by SIGKILL: the sandbox reached its 640 MiB memory limit"
 
 
 def test_sandbox_processes_are_in_its_cgroup_which_is_removed(level):
@@ -519,7 +519,7 @@ def test_sandbox_processes_are_in_its_cgroup_which_is_removed(level):
         folders = list(group.dirs.values())
         limit = "memory.max" if group.level == "v2" else "memory.limit_in_bytes"
         memory = folders[0]
-        assert int((memory / limit).read_text()) == QUICK.memory_bytes
+        assert int((memory / limit).read_text()) == QUICK.cgroup_memory_bytes
         assert any(int((f / "pids.max").read_text()) == QUICK.processes + sandbox.LAUNCHER_TASKS
                    for f in folders if (f / "pids.max").exists())
     assert box.memory_peak and box.memory_peak > 0
