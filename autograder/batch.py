@@ -29,6 +29,7 @@ from pathlib import Path
 
 from autograder import intake, results, scoring
 from autograder.grade import _zero, load_results
+from autograder.status import classify
 from autograder.untrusted import csv_text, safe_name, terminal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,15 +236,15 @@ def gradebook_rows(graded: dict[str, dict | None]) -> tuple[list[str], list[list
         for test in (data or {}).get("tests", []):
             if test["name"] not in tests:
                 tests.append(test["name"])
-    header += tests + ["test_accuracy", "status"]
+    header += tests + ["test_accuracy", "status", "reason"]
     for student, data in graded.items():
         if data is None:
-            rows.append([student, "", *[""] * len(tests), "", "not graded"])
+            rows.append([student, "", *[""] * len(tests), "", "not graded", ""])
             continue
         scores = {t["name"]: t["score"] for t in data.get("tests", [])}
-        status = status_of(data)
+        status = classify(data)
         rows.append([student, data["score"], *[scores.get(t, "") for t in tests],
-                     data.get("leaderboard", [{}])[0].get("value", ""), status])
+                     data.get("leaderboard", [{}])[0].get("value", ""), status.name, status.reason])
     return header, rows
 
 
@@ -253,14 +254,8 @@ def needs_grading(data: dict | None) -> bool:
 
 
 def status_of(data: dict) -> str:
-    extra = data.get("extra_data", {})
-    if extra.get("grader_error"):
-        return "grader error"
-    if extra.get("timed_out") or any("timed out" in t.get("tags", []) for t in data.get("tests", [])):
-        return "timed out"
-    if any(kind == "banned" for kind, *_ in extra.get("static_findings", [])):
-        return "banned import"
-    return "graded"
+    """The gradebook's status of one student's results (``autograder.status.classify``)."""
+    return classify(data).name
 
 
 def write_gradebook(out: Path, graded: dict[str, dict | None]) -> Path:

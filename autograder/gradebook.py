@@ -19,7 +19,10 @@
    writeup        the sum of the write-up criteria entered so far (out of 20)
    total          autograder + writeup
    <criterion>    each criterion's score, in rubric.toml order (empty: not graded yet)
+   comment        the TA's comment from rubric_scores.csv, as typed
    ============== ==============================================================
+
+The notes also list students whose upload has no REPORT.md or the untouched template (``status.writeup_problem``).
 
 Every CSV cell the kit writes is neutralised against formula injection (``untrusted.csv_cell``: a leading
 ``= + - @``, tab or CR gets a single quote) and read back with the quote removed.
@@ -39,6 +42,7 @@ from pathlib import Path
 from autograder.batch import graded_folders
 from autograder.grade import load_results
 from autograder.results import write_text_atomic
+from autograder.status import writeup_problem
 from autograder.untrusted import csv_text, csv_value
 
 RUBRIC_FILE = Path(__file__).with_name("rubric.toml")
@@ -202,10 +206,13 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
                      + (" ..." if len(added) > 10 else ""))
     _, rows = read_scores(scores_path, rubric, set(students))
     manual = {row["student"]: row for row in rows}
-    out_rows, incomplete = [], []
+    out_rows, incomplete, writeups = [], [], {}
     folders = graded_folders(graded)
     for student in students:
         data = load_results(folders[student]) or {}
+        problem = writeup_problem(data)
+        if problem:
+            writeups.setdefault(problem, []).append(student)
         auto = float(data.get("score", 0) or 0)
         row = manual.get(student, {})
         entered = [row.get(c.id, "") for c in rubric]
@@ -213,11 +220,13 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
             incomplete.append(student)
         writeup = sum(v for v in entered if v != "")
         out_rows.append([student, f"{auto:g}", f"{writeup:g}", f"{round(auto + writeup, 2):g}",
-                         *("" if v == "" else f"{v:g}" for v in entered)])
-    header = ["student", "autograder", "writeup", "total", *(c.id for c in rubric)]
+                         *("" if v == "" else f"{v:g}" for v in entered), row.get(COMMENT, "")])
+    header = ["student", "autograder", "writeup", "total", *(c.id for c in rubric), COMMENT]
     path = graded / GRADES_NAME
     write_text_atomic(path, csv_text([header] + out_rows))
     if incomplete:
         notes.append(f"{len(incomplete)} of {len(students)} student(s) still have write-up criteria to grade "
                      f"(counted as 0 for now): {', '.join(incomplete[:10])}" + (" ..." if len(incomplete) > 10 else ""))
+    for problem, who in sorted(writeups.items()):
+        notes.append(f"{problem}: {len(who)} student(s): {', '.join(who[:10])}" + (" ..." if len(who) > 10 else ""))
     return path, notes

@@ -206,9 +206,9 @@ def test_gradebook_creates_a_prefilled_scores_file_then_merges(tmp_path, capsys)
     assert cli(["gradebook", str(graded)]) == 0
     assert scores.read_bytes() == before  # never rewritten
     grades = _csv(graded / "grades.csv")
-    assert grades[0] == ["student", "autograder", "writeup", "total", *ids]
-    assert grades[1] == ["alice", "6", "16.5", "22.5", "4", "3", "4", "2", "3.5", ""]
-    assert grades[2] == ["bob", "3", "0", "3", "", "", "", "", "", ""]
+    assert grades[0] == ["student", "autograder", "writeup", "total", *ids, "comment"]
+    assert grades[1] == ["alice", "6", "16.5", "22.5", "4", "3", "4", "2", "3.5", "", "good, short"]
+    assert grades[2] == ["bob", "3", "0", "3", "", "", "", "", "", "", ""]
     assert "still have write-up criteria to grade" in capsys.readouterr().out
     # a student graded later gets a row appended; the TA's rows stay byte for byte
     fake_results(graded / "students" / "carol", simple_tests(6))
@@ -388,6 +388,13 @@ def test_dashboard_sorts_and_links_to_a_report_with_its_curves(graded_class, bro
     assert totals == sorted(totals, reverse=True) and totals[0] == 100
     browser.find_element(By.XPATH, "//table[@id='students']//th[normalize-space()='student']").click()
     assert _column(browser, 0) == sorted(_column(browser, 0)) == ["alice", "bob", "carol", "dave", "mallory"]
+    assert _column(browser, 3) == ["graded", "graded", "graded", "not attempted", "graded"]
+    visible = ("return Array.from(document.querySelectorAll('#students tbody tr')).filter(r => !r.hidden)"
+               ".map(r => r.cells[0].dataset.value)")
+    browser.find_element(By.XPATH, "//button[@data-status='not attempted']").click()  # the status filter
+    assert browser.execute_script(visible) == ["dave"]
+    browser.find_element(By.XPATH, "//button[@data-status='']").click()
+    assert len(browser.execute_script(visible)) == 5
     browser.find_element(By.XPATH, "//table[@id='students']//th[normalize-space()='total']").click()
     _shot(browser, "dashboard.png", "dashboard.png")
 

@@ -12,16 +12,18 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from autograder.batch import STUDENTS, graded_folders, status_of
+from autograder.batch import STUDENTS, graded_folders
 from autograder.report import similarity
 from autograder.report.common import data_uri, esc, page
 from autograder.report.submission import accuracy, load, max_score
 from autograder.results import write_text_atomic
+from autograder.status import NOTHING_RAN, STATUSES, STUB_SIGN, classify, writeup_problem
 
 FAILED_LINE = re.compile(r"^- (FAILED|TIMED OUT) ([^:\n]+?)(?::\s*(.*))?$", re.MULTILINE)
 PARAMETERS = re.compile(r"\[.*\]$")
 STARTUP_FILES = ("conftest.py", "sitecustomize.py", "usercustomize.py", "numpy.py", ".pth")
 TOP_FAILED = 15
+STATUS_CLASS = {"graded": "pass", "not attempted": "muted", "timed out": "warn", "grader error": "warn"}
 
 SORT_SCRIPT = """
 document.querySelectorAll("table.sortable").forEach(function (table) {
@@ -47,6 +49,17 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     }
     th.addEventListener("click", sort);
     th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
+  });
+});
+document.querySelectorAll("button.filter").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var wanted = button.dataset.status;
+    document.querySelectorAll("button.filter").forEach(function (b) {
+      b.setAttribute("aria-pressed", b === button ? "true" : "false");
+    });
+    document.querySelectorAll("#students tbody tr").forEach(function (row) {
+      row.hidden = wanted !== "" && row.dataset.status !== wanted;
+    });
   });
 });
 """
@@ -102,9 +115,8 @@ def flags_of(data: dict) -> list[str]:
         flags.append("banned import: " + "; ".join(str(f[2] if len(f) > 2 else f) for f in banned)[:300])
     if any("timed out" in t.get("tags", []) for t in data.get("tests", [])):
         flags.append("timed out")
-    for test in data.get("tests", []):
-        if "audit failed" in test.get("output", ""):
-            flags.append("training audit failed (weights moved away from the reference replay)")
+    if (extra.get("training") or {}).get("verdict") == "audit failed":
+        flags.append("training audit failed (state changed outside the tested update)")
     suspicious = [f for f in extra.get("static_findings", []) if f and f[0] == "suspicious"]
     if suspicious:
         flags.append("suspicious code: " + "; ".join(
@@ -113,7 +125,15 @@ def flags_of(data: dict) -> list[str]:
     startup = [n for n in extra.get("intake_notes", []) if any(s in n for s in STARTUP_FILES)]
     if startup:
         flags.append("upload held start-up files: " + "; ".join(startup)[:300])
+    writeup = writeup_problem(data)
+    if writeup:
+        flags.append(writeup)
     return flags
+
+
+def _short(flag: str) -> str:
+    """A flag as the students table shows it: its label, before any detail."""
+    return flag.split(":", 1)[0].split(" (", 1)[0]
 
 
 def _link(folder: Path, student: str) -> str:
@@ -169,21 +189,27 @@ def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD,
     check_counts: Counter = Counter()
     check_example: dict[str, str] = {}
     check_students: dict[str, list[str]] = defaultdict(list)
+    statuses: Counter = Counter()
     for student, data in loaded.items():
         try:
-            total, top, acc, status = float(data.get("score", 0)), max_score(data), accuracy(data), status_of(data)
-            failed = failed_checks(data.get("tests", []))
-            row = (f'<tr><td data-value="{esc(student)}">{_link(folders[student], student)}</td>'
+            total, top, acc, status = float(data.get("score", 0)), max_score(data), accuracy(data), classify(data)
+            failed = [] if status.name in NOTHING_RAN + ("not attempted",) else [
+                (check, message) for check, message in failed_checks(data.get("tests", [])) if STUB_SIGN not in message]
+            row = (f'<tr data-status="{esc(status.name)}"><td data-value="{esc(student)}">'
+                   f"{_link(folders[student], student)}</td>"
                    f'<td class="num" data-value="{total:g}">{total:g} / {top:g}</td>'
                    f'<td class="num" data-value="{"" if acc is None else f"{acc:.2f}"}">'
                    f'{"–" if acc is None else f"{acc:.2f}%"}</td>'
-                   f'<td data-value="{esc(status)}" class="{"pass" if status == "graded" else "fail"}">'
-                   f'{esc(status)}</td>'
-                   f'<td class="num" data-value="{len(flags[student])}">{len(flags[student]) or ""}</td></tr>')
+                   f'<td data-value="{esc(status.name)}"><span class="{STATUS_CLASS.get(status.name, "fail")}">'
+                   f"{esc(status.name)}</span>"
+                   + (f'<br><span class="muted reason">{esc(status.reason)}</span>' if status.reason else "")
+                   + f'</td><td data-value="{len(flags[student])}">{esc("; ".join(_short(f) for f in flags[student]))}'
+                   "</td></tr>")
         except Exception as error:  # noqa: BLE001 - one odd results.json must not hide the class
             problems[student] = f"results.json not understood ({type(error).__name__}: {error})"
             continue
         rows.append(row)
+        statuses[status.name] += 1
         totals.append(total)
         if acc is not None:
             accuracies.append(acc)
@@ -193,17 +219,21 @@ def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD,
         for check, message in failed:
             check_example.setdefault(check, message)
 
+    filters = "".join(f'<button type="button" class="filter" data-status="{esc(name)}" aria-pressed="false">'
+                      f"{esc(name)} ({statuses[name]})</button> " for name in STATUSES if statuses[name])
     parts = [f"<h1>Class dashboard: {esc(graded.name)}</h1>",
              f'<p class="muted">{len(loaded)} graded submissions. Click a column header to sort; click a name for '
              f"the student's report. Mean total {sum(totals) / max(1, len(totals)):.1f}"
              + (f", median test accuracy {sorted(accuracies)[len(accuracies) // 2]:.2f}%" if accuracies else "")
              + ".</p>",
+             f'<p id="filters">Show: <button type="button" class="filter" data-status="" aria-pressed="true">'
+             f"all ({len(rows)})</button> {filters}</p>",
              '<table class="sortable" id="students"><thead><tr>'
              '<th class="sortable" data-type="text">student</th>'
              '<th class="sortable num" data-type="number">total</th>'
              '<th class="sortable num" data-type="number">test accuracy</th>'
              '<th class="sortable" data-type="text">status</th>'
-             '<th class="sortable num" data-type="number">flags</th>'
+             '<th class="sortable" data-type="number">flags</th>'
              "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"]
 
     figures = []
@@ -218,7 +248,9 @@ def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD,
     if not accuracies:
         parts.append('<p class="muted">No training runs (graded with --no-training): no accuracy histogram.</p>')
 
-    parts.append("<h2>Checks failed most often</h2>")
+    parts.append("<h2>Checks failed most often</h2>"
+                 '<p class="muted">Submissions where nothing ran (import errors, banned imports, grader errors), '
+                 "untouched stubs and unimplemented functions are left out.</p>")
     if check_counts:
         items = "".join(
             f'<tr><td>{esc(check)}</td><td class="num">{count}</td><td>{esc(check_example.get(check, "")[:200])}'

@@ -15,6 +15,7 @@ from pathlib import Path
 from autograder import scoring
 from autograder.results import write_text_atomic
 from autograder.report.common import esc, md_cell, md_fence, page, png_uri, render_markdown
+from autograder.status import NOTHING_RAN, classify, one_reason
 
 MAX_CODE_CHARS = 300_000
 MAX_OUTPUT_CHARS = 20_000
@@ -38,6 +39,13 @@ def accuracy(data: dict) -> float | None:
         return float(data["leaderboard"][0]["value"])
     except (KeyError, IndexError, TypeError, ValueError):
         return None
+
+
+def _banner(data: dict) -> str | None:
+    """The one reason every test scored 0 when nothing of the code could be graded (shown once, not per test)."""
+    if classify(data).name not in NOTHING_RAN:
+        return None
+    return one_reason(data) or str(data.get("extra_data", {}).get("import_error") or "") or None
 
 
 def _bar() -> float:
@@ -123,7 +131,12 @@ def render_html(out: Path, data: dict, rubric=None) -> str:
     total, top = data.get("score", 0), max_score(data)
     acc, bar = accuracy(data), _bar()
     failed = [t for t in data.get("tests", []) if t.get("status") != "passed"]
+    status, banner = classify(data), _banner(data)
     parts = [f'<h1>Report: <span id="student">{esc(student)}</span></h1>']
+    if banner:
+        parts.append(f'<div class="writeup" id="banner"><p class="fail"><b>{esc(status.name)}</b>: nothing of mlp.py '
+                     f"could be graded, so every test scored 0 for this one reason:</p>"
+                     f'<pre class="output">{esc(banner[:MAX_OUTPUT_CHARS])}</pre></div>')
 
     acc_text = ("training run skipped (graded with --no-training)" if acc is None else
                 f'<span class="{"pass" if acc >= bar else "fail"}" id="accuracy">{acc:.2f}%</span> '
@@ -131,6 +144,8 @@ def render_html(out: Path, data: dict, rubric=None) -> str:
     parts.append(
         '<table id="summary"><tbody>'
         f'<tr><th>total</th><td><b id="total">{total:g}</b> / {top:g}</td></tr>'
+        f'<tr><th>status</th><td id="status">{esc(status.name)}'
+        + (f' <span class="muted">({esc(status.reason)})</span>' if status.reason else "") + "</td></tr>"
         f"<tr><th>final test accuracy</th><td>{acc_text}</td></tr>"
         f'<tr><th>run time</th><td>{data.get("execution_time", 0):.1f} s'
         + (f' (training {extra["training"].get("seconds", 0):.1f} s, {extra["training"].get("audits", 0)} audited '
@@ -142,7 +157,9 @@ def render_html(out: Path, data: dict, rubric=None) -> str:
     parts.append("<h2>Scores</h2>" + _tests_table(data))
 
     parts.append("<h2>Failing checks</h2>")
-    if failed:
+    if banner:
+        parts.append('<p class="muted">See the reason above: no check ran.</p>')
+    elif failed:
         for test in failed:
             parts.append(f'<h3 class="fail">{esc(test["name"])}: {test["score"]:g} / {test["max_score"]:g}</h3>'
                          f'<pre class="output">{esc(test.get("output", "")[:MAX_OUTPUT_CHARS])}</pre>')
@@ -215,7 +232,11 @@ def render_markdown_report(out: Path, data: dict) -> str:
     lines += [f"| {md_cell(t['name'])} | {t['score']:g} / {t['max_score']:g} | {md_cell(t.get('status', ''))} |"
               for t in data.get("tests", [])]
     failed = [t for t in data.get("tests", []) if t.get("status") != "passed"]
-    if failed:
+    banner = _banner(data)
+    if banner:
+        lines += ["", f"### {md_cell(classify(data).name)}: every test scored 0 for this one reason", "",
+                  md_fence(banner[:MAX_OUTPUT_CHARS])]
+    elif failed:
         lines += ["", "### Failing checks"]
         for test in failed:
             lines += ["", f"**{md_cell(test['name'])}** ({test['score']:g} / {test['max_score']:g})", "",
