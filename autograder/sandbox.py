@@ -84,6 +84,7 @@ is limited).
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import grp
@@ -134,9 +135,9 @@ class Limits:
     memory charged to the sandbox (resident pages, memfd, tmpfs and shared memory, page cache; no swap) and
     ``processes`` (plus a few for the launchers) its tasks. The headroom lets an ordinary allocation hit
     ``RLIMIT_AS`` first (a clean ``MemoryError``) instead of the cgroup, where the kernel would first evict
-    the worker's own code pages (slow) and then kill it. ``open_files`` is ``RLIMIT_NOFILE``: the worker serving checks and a
-    training run has at most 8 descriptors open (measured); 64 also bounds what ``memfd_create`` can hold
-    without a cgroup to ``open_files * file_bytes`` (1 GiB).
+    the worker's own code pages (slow) and then kill it. ``open_files`` is ``RLIMIT_NOFILE``: the worker
+    serving checks and a training run has at most 8 descriptors open (measured); 64 also bounds what
+    ``memfd_create`` can hold without a cgroup to ``open_files * file_bytes`` (1 GiB).
     """
 
     wall_seconds: float = 120
@@ -592,11 +593,49 @@ def _v2_ready(folder: Path) -> bool:
         return False
 
 
+def remove_stale_cgroups(parents: dict[str, Path] | None = None) -> list[Path]:
+    """Remove the sandbox cgroups under the grader's cgroups that a killed grader left: those of a uid no live
+    sandbox holds (its lock is free) and probe cgroups of dead processes. The cgroups removed."""
+    removed = []
+    for parent in (own_cgroups() if parents is None else parents).values():
+        try:
+            children = [p for p in parent.iterdir() if p.name.startswith(CGROUP_PREFIX) and p.is_dir()]
+        except OSError:
+            continue
+        for child in children:
+            suffix = child.name[len(CGROUP_PREFIX):]
+            if suffix.startswith("probe-"):
+                if suffix[6:].isdigit() and not Path(f"/proc/{suffix[6:]}").exists():
+                    with contextlib.suppress(OSError):
+                        Cgroup._kill_members(child, timeout=2) and child.rmdir()
+                        removed.append(child)
+                continue
+            if not suffix.isdigit():
+                continue
+            try:
+                fd = os.open(_lock_dir() / f"{suffix}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             0o600)
+            except (OSError, SandboxError):
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held: a live sandbox's
+                if Cgroup._kill_members(child, timeout=2):
+                    child.rmdir()
+                    removed.append(child)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    return removed
+
+
 @functools.cache
 def _probe_cgroup() -> tuple[str, str]:
-    """("v2" | "v1" | "none", why): whether a sandbox cgroup can be made, limited and joined here."""
+    """("v2" | "v1" | "none", why): whether a sandbox cgroup can be made, limited and joined here (first
+    removing the cgroups a killed grader left)."""
     if os.geteuid() != 0:
         return "none", "not root"
+    remove_stale_cgroups()
     try:
         group = Cgroup(f"{CGROUP_PREFIX}probe-{os.getpid()}", 64 << 20, 16)
     except (SandboxError, OSError) as error:
@@ -1026,7 +1065,8 @@ class Sandbox:
         if self.killed:
             return "killed by kill() (SIGKILL)"
         if self.oom_killed or (self._cgroup is not None and self._cgroup.ooms()):
-            return f"killed by SIGKILL: the sandbox reached its {self.limits.cgroup_memory_bytes >> 20} MiB memory limit"
+            limit = self.limits.cgroup_memory_bytes >> 20
+            return f"killed by SIGKILL: the sandbox reached its {limit} MiB memory limit"
         return describe(self.returncode if self._proc else None)
 
     def output(self) -> str:

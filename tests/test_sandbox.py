@@ -564,7 +564,8 @@ def test_sysv_ipc_objects_do_not_outlive_the_sandbox(level, ipc_namespace, monke
         if level == "bubblewrap":
             pytest.skip("bubblewrap always unshares IPC")
         real = sandbox._probe_unshare
-        monkeypatch.setattr(sandbox, "_probe_unshare", lambda option: (False, "off") if option == "-i" else real(option))
+        monkeypatch.setattr(sandbox, "_probe_unshare",
+                            lambda option: (False, "off") if option == "-i" else real(option))
     with box_for(level, SYSV_SHM) as box:
         ident, sem, msg, visible = map(int, box.stdout.readline().split())
         assert ident >= 0 and sem >= 0 and msg >= 0 and visible >= 1, box.output()
@@ -622,3 +623,18 @@ def test_cgroup_discovery_and_v2_limits(tmp_path):
     assert {name: (folder / name).read_text() for name in ("memory.max", "memory.swap.max", "pids.max")} == {
         "memory.max": str(256 << 20), "memory.swap.max": "0", "pids.max": "40"}
     assert group.wrap(["true"])[-3:] == [str(folder / "cgroup.procs"), "--", "true"]
+
+
+def test_cgroups_left_by_a_killed_grader_are_removed():
+    """A grader killed with SIGKILL cannot remove its sandboxes' cgroups: the next one removes those whose uid no
+    live sandbox holds, and leaves a live sandbox's alone."""
+    if sandbox.probe_cgroup() == "none":
+        pytest.skip(f"no cgroup here: {sandbox._probe_cgroup()[1]}")
+    uid, lease = sandbox._lease_uid()
+    os.close(lease)  # free: as if its grader had died
+    stale = sandbox.Cgroup(f"{sandbox.CGROUP_PREFIX}{uid}", 64 << 20, 8)
+    with box_for("unprivileged" if python_for("bubblewrap") is None else "bubblewrap", "input()") as box:
+        live = list(box._cgroup.dirs.values())
+        removed = sandbox.remove_stale_cgroups()
+        assert all(path.exists() for path in live), "a live sandbox's cgroup must stay"
+    assert set(stale.dirs.values()) <= set(removed) and not any(p.exists() for p in stale.dirs.values())
