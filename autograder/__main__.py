@@ -46,9 +46,19 @@ def _budget_text() -> str:
         return "unreadable"
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mnist-mlp-kit")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"mnist-mlp-kit {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="regenerate assignment/ (student stubs) from solution/")
     generate.add_argument("--check", action="store_true", help="only report files that are out of date")

@@ -65,7 +65,7 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
     notes = []
     with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level,
                    function_seconds=sc.limits["function_seconds"]) as remote:
-        extra["isolation"] = remote.level
+        extra["isolation"], extra["cgroup"] = remote.level, remote.sandbox.cgroup  # containment actually used
         if not remote.hello.get("ok"):
             message = str(remote.hello.get("error"))
             extra["worker_output"] = remote.output()

@@ -68,7 +68,8 @@ def summary(results: dict) -> str:
     extra = results.get("extra_data", {})
     max_score = sum(t["max_score"] for t in results["tests"]) or 100
     lines = [f"score {results['score']:g}/{max_score:g}   test accuracy {results['leaderboard'][0]['value']:.2f}%   "
-             f"isolation {extra.get('isolation', '?')}   {results['execution_time']:.1f} s"]
+             f"isolation {extra.get('isolation', '?')}, cgroup {extra.get('cgroup', 'none')}   "
+             f"{results['execution_time']:.1f} s"]
     for test in results["tests"]:
         mark = "ok  " if test["status"] == "passed" else "FAIL"
         lines.append(f"  {mark} {test['name']:<34} {test['score']:>6g}/{test['max_score']:g}")
