@@ -110,6 +110,8 @@ def call(mlp: Any, fn: str, *args: Any, correct: Sequence[str] = ()) -> Any:
     except NotImplementedError as error:  # from the module itself, or re-raised by the autograder's proxy
         message = _not_implemented(fn, str(error))
     except Exception as error:  # the student's code raised (locally, or in the autograder's worker)
+        if hasattr(error, "timed_out"):  # the autograder's worker timed out or died: the grader reports that itself
+            raise
         message = _raised(fn, args, error)
     pytest.fail(message, pytrace=False)  # outside the except blocks: the report is the message alone
 
