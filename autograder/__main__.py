@@ -6,6 +6,7 @@
     samples DIR                           write the bundled sample submissions into DIR
     report GRADED_DIR                     write each student's report.html/.md and GRADED_DIR/index.html
     gradebook GRADED_DIR                  create/extend rubric_scores.csv; merge it into GRADED_DIR/grades.csv
+    export GRADED_DIR --lms canvas|moodle write the CSV Canvas's gradebook or Moodle's grading worksheet imports
     handout [--out ZIP]                   build the student handout (default dist/student.zip)
     gradescope [--out ZIP]                build Gradescope's autograder zip (default dist/gradescope_autograder.zip)
     nbgrader [--out DIR]                  build the nbgrader course directory (default dist/nbgrader)
@@ -19,6 +20,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -55,6 +57,20 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def record_lms_facts(out: Path, data: dict, facts: dict | None, submission: Path) -> None:
+    """Add what the LMS says about the upload (``facts``, else Gradescope's submission_metadata.json) to
+    results.json as extra_data.lms, and re-render the report."""
+    from autograder import lms, results
+    from autograder.report import try_render_submission
+
+    facts = facts if facts is not None else lms.gradescope_facts(submission)
+    if not facts or not (out / "results.json").is_file():
+        return
+    data.setdefault("extra_data", {})["lms"] = facts
+    results.write_atomic(out / "results.json", data)
+    try_render_submission(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -75,6 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--similarity", type=float, default=0.9, help="flag code pairs at least this similar")
     book = commands.add_parser("gradebook", help="merge autograder and write-up scores into grades.csv")
     book.add_argument("graded", type=Path, help="a grade-all output folder")
+    export = commands.add_parser("export", help="write a CSV an LMS imports, keyed by the LMS ids of the download")
+    export.add_argument("graded", type=Path, help="a grade-all output folder of an LMS bulk download")
+    export.add_argument("--lms", choices=["canvas", "moodle"], required=True,
+                        help="canvas: Grades > Import; moodle: the assignment's 'Upload grading worksheet'")
+    export.add_argument("--assignment", default="MNIST MLP",
+                        help="Canvas column: an assignment name, or 'Name (id)' as Canvas exports it to fill an "
+                             "existing one (default: MNIST MLP, which Canvas creates)")
+    export.add_argument("--out", type=Path, help="CSV to write (default: GRADED_DIR/<lms>_import.csv)")
     one = commands.add_parser("grade", help="grade one submission (a folder or a .zip)", epilog=GRADE_EXIT,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     one.add_argument("submission", type=Path, help="a folder, a .zip or a lone .py file")
@@ -100,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--no-training", action="store_true",
                          help="skip the training run: unit checks only (default: train)")
     one.add_argument("--quiet", action="store_true", help="print nothing (for grade-all)")
+    one.add_argument("--lms-facts", metavar="JSON", help="what the LMS's names say about this upload, recorded as "
+                     "extra_data.lms (grade-all passes it; default: read Gradescope's submission_metadata.json "
+                     "beside a 'submission' folder, else nothing)")
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -155,6 +182,18 @@ def main(argv: list[str] | None = None) -> int:
             say(f"note: {note}")
         say(f"wrote {path}")
         return 0
+    if args.command == "export":
+        from autograder import lms_export
+
+        try:
+            path, skipped = lms_export.export(args.graded, args.lms, args.out, args.assignment)
+        except lms_export.ExportError as error:
+            say(f"error: {error}", error=True)
+            return 2
+        if skipped:
+            say(f"note: left out {len(skipped)} student(s) without a {args.lms} id: {', '.join(skipped[:10])}")
+        say(f"wrote {path}")
+        return 0
     if args.command == "grade":
         from autograder import results
         from autograder.grade import Options, grade
@@ -164,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         out = args.out or Path("graded") / args.submission.stem
         data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training))
+        record_lms_facts(out, data, json.loads(args.lms_facts) if args.lms_facts else None, args.submission)
         if not args.quiet:
             say(results.summary(data))
             say(f"wrote {out / 'results.json'}")
@@ -173,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.submissions.is_dir():
             parser.error(f"{args.submissions} is not a folder of submissions")
-        found = submissions(args.submissions)
+        out = args.out or args.submissions.with_name(args.submissions.name + "-graded")
+        found = submissions(args.submissions, out)
         if not found:
             say(f"error: no submission in {args.submissions} (expected folders, .zip or .py files)", error=True)
             return 2
@@ -182,7 +223,6 @@ def main(argv: list[str] | None = None) -> int:
             say(f"error: no submission named {', '.join(unknown)} in {args.submissions}", error=True)
             return 2
         extra = ["--isolation", args.isolation] + (["--no-training"] if args.no_training else [])
-        out = args.out or args.submissions.with_name(args.submissions.name + "-graded")
         try:
             path, graded = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra, args.grading_seconds,
                                      args.force, args.only)

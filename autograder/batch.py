@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -27,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import intake, results, scoring
+from autograder import intake, lms, results, scoring
 from autograder.grade import _zero, load_results
 from autograder.status import classify
 from autograder.untrusted import csv_text, safe_name, terminal
@@ -37,19 +38,21 @@ PR_SET_PDEATHSIG = 1
 AT_FDCWD, RENAME_EXCHANGE = -100, 2
 STUDENTS = "students"
 GRADEBOOK = "gradebook.csv"
+INTAKE = ".intake"  # loose LMS files of one student, assembled into one folder
 STDERR_CHARS = 500
 
 
-def submissions(folder: Path) -> dict[str, Path]:
-    """Student name -> upload (a folder, a .zip or a lone .py file), as an LMS bulk download lays them out.
-    Names are ``untrusted.safe_name`` of the entry's name: printable, UTF-8, unique."""
-    found = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir() or entry.suffix.lower() in (".zip", ".py"):
-            found[safe_name(entry.stem if entry.is_file() else entry.name)] = entry
-    return found
+def submissions(folder: Path, out: Path | None = None) -> dict[str, Path]:
+    """Student name -> upload (a folder, a .zip or a lone .py file), as an LMS bulk download lays them out
+    (``lms.class_uploads``; loose files of one student are assembled under ``<out>/.intake/``). Names are
+    printable, UTF-8 and unique."""
+    return {s: u.path for s, u in uploads(folder, out).items()}
+
+
+def uploads(folder: Path, out: Path | None = None) -> dict[str, lms.Upload]:
+    """``submissions`` with what the LMS's names say (id, lateness, earlier submissions)."""
+    out = Path(out) if out is not None else Path(folder).with_name(Path(folder).name + "-graded")
+    return lms.class_uploads(folder, out / INTAKE)
 
 
 def student_dir(out: Path, student: str) -> Path:
@@ -163,7 +166,7 @@ def kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list[str],
+def grade_one(student: str, upload: Path | lms.Upload, out: Path, seed: int, extra_args: list[str],
               budget: float | None = None, children: Children | None = None) -> dict | None:
     """Grade one student in a child process, within ``budget`` seconds (+ ``grace``); returns its results (a
     grade even if the child failed or was stopped at its budget), or None when ``children`` was stopped first."""
@@ -176,8 +179,10 @@ def grade_one(student: str, upload: Path, out: Path, seed: int, extra_args: list
         shutil.rmtree(target, ignore_errors=True)
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
     before = _stamp(target / "results.json")
+    facts = upload.facts() if isinstance(upload, lms.Upload) and upload.lms else None
+    upload = upload.path if isinstance(upload, lms.Upload) else upload
     command = [sys.executable, "-m", "autograder", "grade", str(upload), "--out", str(target), "--seed", str(seed),
-               "--quiet", *extra_args]
+               "--quiet", *(["--lms-facts", json.dumps(facts)] if facts else []), *extra_args]
     start = time.monotonic()
     proc = children.start(command)
     if proc is None:
@@ -236,15 +241,17 @@ def gradebook_rows(graded: dict[str, dict | None]) -> tuple[list[str], list[list
         for test in (data or {}).get("tests", []):
             if test["name"] not in tests:
                 tests.append(test["name"])
-    header += tests + ["test_accuracy", "status", "reason"]
+    header += tests + ["test_accuracy", "status", "reason", "lms", "lms_id", "late"]
     for student, data in graded.items():
         if data is None:
-            rows.append([student, "", *[""] * len(tests), "", "not graded", ""])
+            rows.append([student, "", *[""] * len(tests), "", "not graded", "", "", "", ""])
             continue
         scores = {t["name"]: t["score"] for t in data.get("tests", [])}
         status = classify(data)
+        facts = data.get("extra_data", {}).get("lms") or {}
         rows.append([student, data["score"], *[scores.get(t, "") for t in tests],
-                     data.get("leaderboard", [{}])[0].get("value", ""), status.name, status.reason])
+                     data.get("leaderboard", [{}])[0].get("value", ""), status.name, status.reason,
+                     facts.get("lms", ""), facts.get("id", ""), "late" if facts.get("late") else ""])
     return header, rows
 
 
@@ -305,12 +312,12 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
     """Grade every submission in ``folder`` not yet graded in ``out`` (or whose upload changed; every one with
     ``force``; only the students named in ``only``, regraded); return the gradebook's path and each student's
     results. Raises ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
-    found = submissions(folder)
-    budget = grading_budget() if budget is None else budget
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    found = uploads(folder, out)
+    budget = grading_budget() if budget is None else budget
     adopt_legacy_layout(out, list(found))
     graded = {s: load_results(student_dir(out, s)) for s in found}  # kept up to date below, read from disk once
-    reasons = plan(found, graded, force, only)
+    reasons = plan({s: u.path for s, u in found.items()}, graded, force, only)
     todo = {s: found[s] for s in reasons}
     changed = [s for s, why in reasons.items() if why == "changed"]
     print(f"{len(found)} submissions, {sum(d is not None and not needs_grading(d) for d in graded.values())} already "

@@ -128,6 +128,8 @@ def flags_of(data: dict) -> list[str]:
     writeup = writeup_problem(data)
     if writeup:
         flags.append(writeup)
+    if (extra.get("lms") or {}).get("late"):
+        flags.append("late submission")
     return flags
 
 

@@ -41,6 +41,15 @@ def accuracy(data: dict) -> float | None:
         return None
 
 
+def _lms_text(facts: dict) -> str:
+    """What the LMS said about the upload, in one line."""
+    parts = [f"{facts.get('lms', '')} id {facts.get('id', '')}", str(facts.get("name", ""))]
+    parts += ["late" if facts.get("late") else "on time"]
+    parts += [f"submitted {facts['submitted_at']}"] if facts.get("submitted_at") else []
+    parts += [f"{facts['previous_submissions']} earlier submission(s)"] if facts.get("previous_submissions") else []
+    return ", ".join(p for p in parts if p)
+
+
 def _banner(data: dict) -> str | None:
     """The one reason every test scored 0 when nothing of the code could be graded (shown once, not per test)."""
     if classify(data).name not in NOTHING_RAN:
@@ -151,6 +160,8 @@ def render_html(out: Path, data: dict, rubric=None) -> str:
         + (f' (training {extra["training"].get("seconds", 0):.1f} s, {extra["training"].get("audits", 0)} audited '
            f"chunks)" if isinstance(extra.get("training"), dict) else "") + "</td></tr>"
         f'<tr><th>isolation</th><td>{esc(extra.get("isolation", "unknown"))}</td></tr>'
+        + (f'<tr><th>LMS</th><td id="lms">{esc(_lms_text(extra["lms"]))}</td></tr>'
+           if isinstance(extra.get("lms"), dict) else "") +
         f'<tr><th>seed</th><td>{esc(extra.get("seed", ""))}</td></tr>'
         "</tbody></table>")
 
