@@ -7,6 +7,7 @@
     report GRADED_DIR                     write each student's report.html/.md and GRADED_DIR/index.html
     gradebook GRADED_DIR                  create/extend rubric_scores.csv; merge it into GRADED_DIR/grades.csv
     export GRADED_DIR --lms canvas|moodle write the CSV Canvas's gradebook or Moodle's grading worksheet imports
+    merge OUT SHARD_OUT...                one gradebook and dashboard from the outputs of grade-all --shard
     handout [--out ZIP]                   build the student handout (default dist/student.zip)
     gradescope [--out ZIP]                build Gradescope's autograder zip (default dist/gradescope_autograder.zip)
     nbgrader [--out DIR]                  build the nbgrader course directory (default dist/nbgrader)
@@ -116,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
                            "students, grader errors and changed uploads)")
     many.add_argument("--only", nargs="+", metavar="NAME",
                       help="grade (or regrade) only these students, as named in gradebook.csv (default: everyone)")
+    many.add_argument("--shard", metavar="I/N",
+                      help="grade only shard I of N (0 <= I < N; a student's shard comes from a hash of the name); "
+                           "then run merge on the shards' outputs (default: from SLURM_ARRAY_TASK_ID/_MIN/_COUNT, "
+                           "or JOB_COMPLETION_INDEX and GRADE_ALL_SHARDS, else the whole class)")
+    joined = commands.add_parser("merge", help="one gradebook and dashboard from the outputs of grade-all --shard")
+    joined.add_argument("out", type=Path, help="the class's output folder (created if needed)")
+    joined.add_argument("shards", type=Path, nargs="+", help="the shards' grade-all output folders")
     for sub in (one, many):
         sub.add_argument("--seed", type=int, help="seed of hidden inputs and training "
                                                   "(default: random for grade, 0 for grade-all)")
@@ -182,6 +190,17 @@ def main(argv: list[str] | None = None) -> int:
             say(f"note: {note}")
         say(f"wrote {path}")
         return 0
+    if args.command == "merge":
+        from autograder import shard
+
+        try:
+            path, graded = shard.merge(args.out, args.shards)
+        except shard.ShardError as error:
+            say(f"error: {error}", error=True)
+            return 2
+        say(f"merged {len(graded)} students from {len(args.shards)} shard(s); wrote {path} and "
+            f"{args.out / 'index.html'}")
+        return 0
     if args.command == "export":
         from autograder import lms_export
 
@@ -223,9 +242,16 @@ def main(argv: list[str] | None = None) -> int:
             say(f"error: no submission named {', '.join(unknown)} in {args.submissions}", error=True)
             return 2
         extra = ["--isolation", args.isolation] + (["--no-training"] if args.no_training else [])
+        from autograder import shard
+
+        try:
+            part = shard.parse(args.shard)
+        except (shard.ShardError, ValueError) as error:
+            say(f"error: {error}", error=True)
+            return 2
         try:
             path, graded = grade_all(args.submissions, out, args.jobs, args.seed or 0, extra, args.grading_seconds,
-                                     args.force, args.only)
+                                     args.force, args.only, part)
         except Interrupted as stop:
             say(str(stop))
             return 130

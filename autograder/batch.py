@@ -307,20 +307,24 @@ def plan(found: dict[str, Path], graded: dict[str, dict | None], force: bool = F
 
 
 def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_args: list[str] = (),
-              budget: float | None = None, force: bool = False,
-              only: list[str] | None = None) -> tuple[Path, dict[str, dict | None]]:
+              budget: float | None = None, force: bool = False, only: list[str] | None = None,
+              shard: tuple[int, int] | None = None) -> tuple[Path, dict[str, dict | None]]:
     """Grade every submission in ``folder`` not yet graded in ``out`` (or whose upload changed; every one with
     ``force``; only the students named in ``only``, regraded); return the gradebook's path and each student's
-    results. Raises ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
+    results. ``shard`` (index, count) limits the class to that share (``autograder.shard``). Raises
+    ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
+    from autograder.shard import share
+
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     found = uploads(folder, out)
+    found = {s: found[s] for s in share(list(found), shard)}
     budget = grading_budget() if budget is None else budget
     adopt_legacy_layout(out, list(found))
     graded = {s: load_results(student_dir(out, s)) for s in found}  # kept up to date below, read from disk once
     reasons = plan({s: u.path for s, u in found.items()}, graded, force, only)
     todo = {s: found[s] for s in reasons}
     changed = [s for s, why in reasons.items() if why == "changed"]
-    print(f"{len(found)} submissions, {sum(d is not None and not needs_grading(d) for d in graded.values())} already "
+    print((f"shard {shard[0]}/{shard[1]}: " if shard else "") + f"{len(found)} submissions, {sum(d is not None and not needs_grading(d) for d in graded.values())} already "
           f"graded, {len(todo)} to grade with -j {jobs}"
           + (terminal(f"; regrading {len(changed)} changed upload(s): {', '.join(changed)}") if changed else ""),
           flush=True)
