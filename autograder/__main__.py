@@ -44,7 +44,7 @@ def _budget_text() -> str:
     try:
         from autograder import scoring
 
-        return f"{scoring.load().limits.get('grading_seconds', 600):g} s"
+        return f"{scoring.load().limits.grading_seconds:g} s"
     except Exception:  # noqa: BLE001 - help must print even with a broken scoring.toml
         return "unreadable"
 

@@ -87,7 +87,7 @@ def student_seed(base: int, student: str) -> int:
 
 def grading_budget() -> float:
     """Seconds one whole grading may take, from scoring.toml."""
-    return float(scoring.load().limits.get("grading_seconds", 600))
+    return float(scoring.load().limits.grading_seconds)
 
 
 def grace(budget: float) -> float:

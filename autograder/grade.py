@@ -34,7 +34,7 @@ class Options:
 def _zero(reason: str, sc: scoring.Scoring) -> list[scoring.TestResult]:
     """Every test at zero, with one reason (used when nothing of the submission could run)."""
     return scoring.function_results([], sc, reason) + [scoring.TestResult(
-        TRAINING_TEST, 0, sc.training["points"], "failed", reason, sc.visibility["training"], "6.1")]
+        TRAINING_TEST, 0, sc.training.points, "failed", reason, sc.visibility.training, "6.1")]
 
 
 def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scoring.Scoring) -> scoring.TestResult:
@@ -44,8 +44,8 @@ def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scor
         text, points = f"Training {status}: {outcome.error}", 0.0
     else:
         points = scoring.training_points(outcome.test_accuracy, sc)
-        text = (f"Test accuracy {100 * outcome.test_accuracy:.2f}% after {t['epochs']} epochs (the bar is "
-                f"{100 * t['full_accuracy']:.0f}%; partial credit from {100 * t['zero_accuracy']:.0f}%), measured by "
+        text = (f"Test accuracy {100 * outcome.test_accuracy:.2f}% after {outcome.history.config.epochs} epochs (the "
+                f"bar is {100 * t.full_accuracy:.0f}%; partial credit from {100 * t.zero_accuracy:.0f}%), measured by "
                 f"the grader on the weights your code trained.")
         if not faithful:
             text += (f" Your updates differ from a correct implementation's by up to "
@@ -53,9 +53,9 @@ def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scor
                      f"the gradient, so the credit follows the accuracy.")
     curve = "\n".join(f"  epoch {e.epoch}: train loss {e.train_loss:.4f}, test accuracy {100 * e.test_accuracy:.2f}%"
                       for e in outcome.history.epochs)
-    return scoring.TestResult(TRAINING_TEST, points, t["points"],
-                              "passed" if points == t["points"] else "failed", text + ("\n" + curve if curve else ""),
-                              sc.visibility["training"], "6.1", ["timed out"] if outcome.timed_out else [])
+    return scoring.TestResult(TRAINING_TEST, points, t.points,
+                              "passed" if points == t.points else "failed", text + ("\n" + curve if curve else ""),
+                              sc.visibility.training, "6.1", ["timed out"] if outcome.timed_out else [])
 
 
 def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> tuple[list, float, str]:
@@ -63,8 +63,8 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
     sc = options.scoring
     limits = sc.sandbox_limits()
     notes = []
-    with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level,
-                   function_seconds=sc.limits["function_seconds"]) as remote:
+    with RemoteMlp(staged, limits, sc.limits.call_seconds, options.level,
+                   function_seconds=sc.limits.function_seconds) as remote:
         extra["isolation"], extra["cgroup"] = remote.level, remote.sandbox.cgroup  # containment actually used
         if not remote.hello.get("ok"):
             message = str(remote.hello.get("error"))
@@ -75,15 +75,15 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
     tests = scoring.function_results(outcomes, sc)
     if any(c.timed_out for c in outcomes):
         notes.append("Some checks timed out: a function ran longer than "
-                     f"{sc.limits['call_seconds']} s (an infinite loop, or a very slow implementation?).")
+                     f"{sc.limits.call_seconds} s (an infinite loop, or a very slow implementation?).")
     accuracy = 0.0
     if options.training:
         t = sc.training
         config = sc.train_config(seed % 2**31)
         faithful = all(c.passed for c in outcomes if c.function in training.TRAINED_WITH)
-        with RemoteMlp(staged, limits, sc.limits["call_seconds"], options.level) as remote:
+        with RemoteMlp(staged, limits, sc.limits.call_seconds, options.level) as remote:
             if remote.hello.get("ok"):
-                outcome = training.run(remote, load_mnist(), config, t["seconds"], faithful, t["chunk_seconds"])
+                outcome = training.run(remote, load_mnist(), config, t.seconds, faithful, t.chunk_seconds)
             else:
                 outcome = training.TrainingOutcome(kit_train.History(config), error=str(remote.hello.get("error")),
                                                    verdict="crashed")

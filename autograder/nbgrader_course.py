@@ -137,9 +137,9 @@ autograder runs more checks of each function on fresh random inputs (hidden from
 checks does not guarantee full marks; each function's points are split {scores.public_share:.0%} public /
 {1 - scores.public_share:.0%} hidden, earned in proportion to the checks passed.
 
-Points: {points}; training {scores.training['points']:g} (total {scores.total:g}). The last cell trains your
+Points: {points}; training {scores.training.points:g} (total {scores.total:g}). The last cell trains your
 network with the kit's training loop (`train.py`) for {NOTEBOOK_EPOCHS} epochs; full points from a test accuracy of
-{scores.training['full_accuracy']:.0%}, partial credit from {scores.training['zero_accuracy']:.0%}. MNIST is
+{scores.training.full_accuracy:.0%}, partial credit from {scores.training.zero_accuracy:.0%}. MNIST is
 read from `$MNIST_DIR`, else downloaded once (SHA-256 verified) into `data/mnist/` beside this notebook.
 """
 
@@ -201,10 +201,10 @@ def notebook(module: Module | None = None, scores: scoring.Scoring | None = None
         ]
     training = scores.training
     cells += [
-        markdown(f"## Training ({training['points']:g} points)\n\nTrains the network with your functions for "
+        markdown(f"## Training ({training.points:g} points)\n\nTrains the network with your functions for "
                  f"{NOTEBOOK_EPOCHS} epochs with the kit's training loop; full points from a test accuracy of "
-                 f"{training['full_accuracy']:.0%}."),
-        code(training_source(), _meta("train_mnist", grade=True, locked=True, points=training["points"])),
+                 f"{training.full_accuracy:.0%}."),
+        code(training_source(), _meta("train_mnist", grade=True, locked=True, points=training.points)),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)

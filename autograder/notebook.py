@@ -46,9 +46,9 @@ def training_points(history: History | None) -> float:
     stopped with an error (``history`` None)."""
     sc = scoring.load()
     if history is None:
-        print(f"training: 0/{sc.training['points']:g}, the run stopped with an error")
+        print(f"training: 0/{sc.training.points:g}, the run stopped with an error")
         return 0.0
     points = round(scoring.training_points(history.final_test_accuracy, sc), 2)
-    print(f"training: {points:g}/{sc.training['points']:g} for a test accuracy of "
+    print(f"training: {points:g}/{sc.training.points:g} for a test accuracy of "
           f"{100 * history.final_test_accuracy:.2f}%")
     return points

@@ -2,44 +2,98 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.sandbox import Limits
+
+if TYPE_CHECKING:
+    from solution.train import TrainConfig
 
 CONFIG_FILE = Path(__file__).with_name("scoring.toml")
 GRADED = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
 
 
 @dataclass(frozen=True)
+class Training:
+    """``[training]``: the graded run's points, accuracy bars and time budgets. Its hyper-parameters are not here:
+    they are ``solution/train.py``'s ``TrainConfig`` defaults, shared by the student's trainer, the grader and the
+    nbgrader notebook."""
+
+    points: float
+    full_accuracy: float
+    zero_accuracy: float
+    seconds: float
+    chunk_seconds: float
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """``[visibility]``: Gradescope visibility of the public checks, the hidden checks and the training run."""
+
+    public: str
+    hidden: str
+    training: str
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    """``[limits]``: what one worker, one function's checks and one whole grading may take."""
+
+    call_seconds: float
+    function_seconds: float
+    sandbox_seconds: float
+    cpu_seconds: float
+    memory_mb: int
+    processes: int
+    file_mb: int
+    output_kb: int
+    grading_seconds: float
+
+    def sandbox(self) -> Limits:
+        return Limits(wall_seconds=self.sandbox_seconds, cpu_seconds=self.cpu_seconds,
+                      memory_bytes=self.memory_mb << 20, processes=self.processes,
+                      file_bytes=self.file_mb << 20, output_bytes=self.output_kb << 10)
+
+
+@dataclass(frozen=True)
 class Scoring:
+    """``scoring.toml``, typed: the one place for points, limits and visibility."""
+
     public_share: float
     functions: dict[str, float]
-    training: dict
-    visibility: dict[str, str]
-    limits: dict
+    training: Training
+    visibility: Visibility
+    limits: WorkerLimits
 
     @property
     def total(self) -> float:
-        return sum(self.functions.values()) + self.training["points"]
+        return sum(self.functions.values()) + self.training.points
 
     def train_config(self, seed: int) -> "TrainConfig":
-        """The graded training run's hyper-parameters, with ``seed``."""
+        """The graded training run: the student's default hyper-parameters, with ``seed``."""
         from solution.train import TrainConfig
 
-        t = self.training
-        return TrainConfig(t["epochs"], t["lr"], t["batch_size"], t["momentum"], seed, t["lr_decay"])
+        return TrainConfig(seed=seed)
 
     def sandbox_limits(self) -> Limits:
-        lim = self.limits
-        return Limits(wall_seconds=lim["sandbox_seconds"], cpu_seconds=lim["cpu_seconds"],
-                      memory_bytes=lim["memory_mb"] << 20, processes=lim["processes"],
-                      file_bytes=lim["file_mb"] << 20, output_bytes=lim["output_kb"] << 10)
+        return self.limits.sandbox()
+
+
+def _section(cls: type, raw: dict, path: Path, name: str):
+    """``cls(**raw[name])`` with a one-line error naming the file, the section and the key."""
+    keys = {f.name for f in fields(cls)}
+    given = raw.get(name, {})
+    if set(given) != keys:
+        raise ValueError(f"{path} [{name}]: unknown keys {sorted(set(given) - keys)}, missing {sorted(keys - set(given))}")
+    return cls(**given)
 
 
 def load(path: Path = CONFIG_FILE) -> Scoring:
     raw = tomllib.loads(path.read_text())
-    scoring = Scoring(raw["public_share"], raw["functions"], raw["training"], raw["visibility"], raw["limits"])
+    scoring = Scoring(float(raw["public_share"]), dict(raw["functions"]), _section(Training, raw, path, "training"),
+                      _section(Visibility, raw, path, "visibility"), _section(WorkerLimits, raw, path, "limits"))
     assert set(scoring.functions) == set(GRADED), f"{path}: [functions] must list exactly {GRADED}"
     assert abs(scoring.total - 100) < 1e-9, f"{path}: points add up to {scoring.total}, not 100"
     return scoring
@@ -82,8 +136,8 @@ class TestResult:
 
 def training_points(accuracy: float, scoring: Scoring) -> float:
     t = scoring.training
-    share = (accuracy - t["zero_accuracy"]) / (t["full_accuracy"] - t["zero_accuracy"])
-    return t["points"] * min(1.0, max(0.0, share))
+    share = (accuracy - t.zero_accuracy) / (t.full_accuracy - t.zero_accuracy)
+    return t.points * min(1.0, max(0.0, share))
 
 
 def function_results(checks: list[CheckOutcome], scoring: Scoring, reason: str = "") -> list[TestResult]:
@@ -106,6 +160,6 @@ def function_results(checks: list[CheckOutcome], scoring: Scoring, reason: str =
             results.append(TestResult(
                 name=f"{function} ({kind} tests)", score=score, max_score=max_score,
                 status="passed" if group and passed == len(group) and not reason else "failed",
-                output="\n".join(lines), visibility=scoring.visibility[kind], number=f"{number}.{int(hidden) + 1}",
+                output="\n".join(lines), visibility=getattr(scoring.visibility, kind), number=f"{number}.{int(hidden) + 1}",
                 tags=["timed out"] if any(c.timed_out for c in group) else []))
     return results

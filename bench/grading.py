@@ -52,12 +52,12 @@ def phases(submission: Path) -> None:
     module = kit_train.load_submission(submission)
 
     def sandboxed_checks() -> None:
-        with RemoteMlp(submission, sc.sandbox_limits(), sc.limits["call_seconds"]) as remote:
+        with RemoteMlp(submission, sc.sandbox_limits(), sc.limits.call_seconds) as remote:
             checks.run_checks(MlpProxy(remote), SEED)
 
     def sandboxed_training(audit: bool) -> None:
-        with RemoteMlp(submission, sc.sandbox_limits(), sc.limits["call_seconds"]) as remote:
-            outcome = training.run(remote, data, config, t["seconds"], True, t["chunk_seconds"], audit=audit)
+        with RemoteMlp(submission, sc.sandbox_limits(), sc.limits.call_seconds) as remote:
+            outcome = training.run(remote, data, config, t.seconds, True, t.chunk_seconds, audit=audit)
         assert outcome.error is None, outcome.error
 
     checks.run_checks(module, SEED)  # warm up: the first pytest run in a process pays imports and rewriting

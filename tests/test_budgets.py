@@ -76,7 +76,7 @@ def remote_for(tmp_path: Path, source: str, **kwargs) -> Worker:
     for path in (tmp_path, folder, folder / "mlp.py"):
         path.chmod(0o755)
     sc = scoring.load()
-    return Worker(folder, sc.sandbox_limits(), sc.limits["call_seconds"], **kwargs)
+    return Worker(folder, sc.sandbox_limits(), sc.limits.call_seconds, **kwargs)
 
 
 @sandboxed

@@ -164,7 +164,7 @@ def test_the_course_is_built_from_the_kits_sources_and_worth_100_points(tmp_path
         test = cells[f"test_{name}"].metadata["nbgrader"]
         assert (test["grade"], test["locked"], test["solution"], test["points"]) == \
             (True, True, False, scores.functions[name])
-    assert cells["train_mnist"].metadata["nbgrader"]["points"] == scores.training["points"]
+    assert cells["train_mnist"].metadata["nbgrader"]["points"] == scores.training.points
     assert sum(c.metadata["nbgrader"].get("points", 0) for c in cells.values()) == 100
     for given in ("relu", "init_params", "forward"):
         assert cells[f"given_{given}"].source == module.functions[given].source

@@ -59,7 +59,7 @@ def _banner(data: dict) -> str | None:
 
 def _bar() -> float:
     try:
-        return 100 * scoring.load().training["full_accuracy"]
+        return 100 * scoring.load().training.full_accuracy
     except Exception:  # noqa: BLE001 - a broken scoring file must not stop a report
         return 95.0
 
