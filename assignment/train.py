@@ -228,7 +228,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the 60,000 training images")
     parser.add_argument("--lr", type=float, default=defaults.lr, help="learning rate of the first epoch")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="images per SGD step")
-    parser.add_argument("--momentum", type=float, default=defaults.momentum, help="heavy-ball momentum; 0 for plain SGD")
+    parser.add_argument("--momentum", type=float, default=defaults.momentum,
+                        help="heavy-ball momentum; 0 for plain SGD")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="initial weights and batch order")
     parser.add_argument("--lr-decay", type=float, default=defaults.lr_decay,
                         help="learning rate factor per epoch (1 keeps it constant)")

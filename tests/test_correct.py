@@ -47,7 +47,8 @@ def test_the_in_process_route_agrees_with_the_graders(tmp_path, seed):
     for path in correct_sources()[:2] + list(one_per_function.values()):
         folder = make_submission(tmp_path / path.stem, path.read_text())
         module = load_submission(folder)
-        ours = {(c.function, c.hidden, c.name): c.passed for c in run_public(folder).checks() + run_hidden(module, seed)}
+        checks = run_public(folder).checks() + run_hidden(module, seed)
+        ours = {(c.function, c.hidden, c.name): c.passed for c in checks}
         grader = {(c.function, c.hidden, c.name): c.passed for c in run_checks(module, seed)}
         assert ours == grader, (path.name, {k for k in ours if ours[k] != grader.get(k)} | (set(grader) - set(ours)))
 

@@ -2,8 +2,8 @@
 
 Every test calls your code only through ``call(mlp, "<function>", ...)``, so an unimplemented function fails
 with one clean line, and a function that raises with a short message (the input, the line of mlp.py and a hint
-when the error has a known cause) instead of a traceback. Passing these tests does not mean full marks: the autograder also
-runs hidden tests and a full training run.
+when the error has a known cause) instead of a traceback. Passing these tests does not mean full marks: the
+autograder also runs hidden tests and a full training run.
 """
 from __future__ import annotations
 
@@ -25,16 +25,14 @@ PUBLIC = settings(max_examples=25, deadline=None, database=None, derandomize=Tru
                   phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
                   suppress_health_check=[HealthCheck.too_slow])
 STUB = re.compile(r"\b(\w+) is not implemented yet")
+BACKWARD_SHAPES = ("compare each product's shapes with the docstring: dW = (input of the layer).T @ dz, "
+                   "dz_prev = (dz @ W.T) * relu_grad(z_prev)")
 ERROR_HINTS = {  # (function, text of the error) -> what usually causes it
     ("softmax", "could not be broadcast"):
         "keep the row axis when you reduce: logits.max(axis=1, keepdims=True) has shape (N, 1) and broadcasts "
         "across each row (without keepdims it has shape (N,), which lines up with the columns instead)",
-    ("backward", "could not be broadcast"):
-        "compare each product's shapes with the docstring: dW = (input of the layer).T @ dz, "
-        "dz_prev = (dz @ W.T) * relu_grad(z_prev)",
-    ("backward", "matmul"):
-        "compare each product's shapes with the docstring: dW = (input of the layer).T @ dz, "
-        "dz_prev = (dz @ W.T) * relu_grad(z_prev)",
+    ("backward", "could not be broadcast"): BACKWARD_SHAPES,
+    ("backward", "matmul"): BACKWARD_SHAPES,
     ("backward", "KeyError"):
         "the cache from forward holds X, z1, a1, z2, a2, probs; params holds W1, b1, W2, b2, W3, b3",
     ("cross_entropy", "IndexError"):
@@ -50,7 +48,7 @@ def invoke(mlp: Any, fn: str, *args: Any, correct: Sequence[str] = ()) -> Any:
     (or any plain function) they are replaced in the namespace the function looks its names up in."""
     if not correct:
         return getattr(mlp, fn)(*args)
-    if hasattr(mlp, "call_with_correct"):
+    if not isinstance(mlp, ModuleType) and hasattr(mlp, "call_with_correct"):
         return mlp.call_with_correct(tuple(correct), fn, *args)
     function = getattr(mlp, fn)
     namespace = getattr(function, "__globals__", None)
