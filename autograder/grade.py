@@ -68,7 +68,7 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
         extra["isolation"], extra["cgroup"] = remote.level, remote.sandbox.cgroup  # containment actually used
         if not remote.hello.get("ok"):
             message = str(remote.hello.get("error"))
-            extra["worker_output"] = remote.output()
+            extra["worker_output"], extra["import_error"] = remote.output(), message
             return _zero(message, sc), 0.0, message
         outcomes = checks.run_checks(MlpProxy(remote), seed)
         extra["worker_output"] = remote.output()
