@@ -14,6 +14,7 @@ pytestmark = pytest.mark.backward
 KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
 CORRECT = ("relu_grad",)
 H = 1e-5  # step of the centered differences
+FLOOR = 1e-5  # below this |analytic| + |numeric| counts as 1e-5: the differences' roundoff is ~1e-10 (seed 7150)
 
 
 def _batch(reference, rng, n, dtype=np.float32):
@@ -79,7 +80,7 @@ def test_numerical_gradient_on_full_network(mlp, reference, rng):
             if not (np.array_equal(relus_plus, relus) and np.array_equal(relus_minus, relus)):
                 continue  # the step crosses a ReLU kink
             numeric = (plus - minus) / (2 * H)
-            error = abs(analytic[index] - numeric) / max(1e-8, abs(analytic[index]) + abs(numeric))
+            error = abs(analytic[index] - numeric) / max(FLOOR, abs(analytic[index]) + abs(numeric))
             check(error < 1e-4, f"backward's {key} fails the numerical gradient check at index {tuple(int(i) for i in index)} (relative error {error:.2g})")
             probed += 1
             if probed == 8:
