@@ -44,7 +44,7 @@ grade-samples: setup
 
 test: setup course-deps browser
 	$(BIN)/python -m autograder generate --check
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile tests
 
 stubs: $(INSTALLED)
 	$(BIN)/python -m autograder generate
@@ -73,7 +73,7 @@ COURSE_INSTALLED := $(VENV)/.course-installed
 course-deps: $(COURSE_INSTALLED)
 
 $(COURSE_INSTALLED): $(INSTALLED) pyproject.toml
-	$(BIN)/pip install --quiet -e '.[course]'
+	$(BIN)/pip install --quiet -e '.[course,test]'
 	touch $@
 
 # dist/nbgrader/: an nbgrader course directory (nbgrader_config.py, source/mlp_mnist/mlp_mnist.ipynb)

@@ -84,6 +84,7 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
         with RemoteMlp(staged, limits, sc.limits.call_seconds, options.level) as remote:
             if remote.hello.get("ok"):
                 outcome = training.run(remote, load_mnist(), config, t.seconds, faithful, t.chunk_seconds)
+                extra["training_output"] = remote.output()  # what the student's code printed while training
             else:
                 outcome = training.TrainingOutcome(kit_train.History(config), error=str(remote.hello.get("error")),
                                                    verdict="crashed")
