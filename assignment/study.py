@@ -28,10 +28,9 @@ from types import ModuleType
 
 import numpy as np
 
-from data.fetch import DataError
-from data.idx import Mnist, Split, load_mnist
+from data.idx import Mnist, Split
 
-from .train import TrainConfig, batch_order, evaluate, load_submission, train_step
+from .train import TrainConfig, batch_order, evaluate, load_or_explain, train_step
 
 PROBE = 10_000  # training images the loss is measured on
 EVALUATIONS = 40  # loss measurements per run
@@ -146,12 +145,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        mlp = load_submission(args.submission)
-        data = load_mnist()
-    except (DataError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    if (loaded := load_or_explain(args.submission)) is None:
         return 1
+    mlp, data = loaded
     runs = methods(args.subset)
     try:
         for method in runs:

@@ -29,10 +29,9 @@ from typing import Protocol
 
 import numpy as np
 
-from data.fetch import DataError
-from data.idx import Mnist, load_mnist
+from data.idx import Mnist
 
-from .train import TrainConfig, batch_order, evaluate, load_submission, train_step
+from .train import TrainConfig, batch_order, config_from, evaluate, load_or_explain, train_step
 
 TORCH_VERSION = "2.13.0"  # the version the kit's figures were measured with
 INSTALL_TORCH = f"pip install torch=={TORCH_VERSION}"
@@ -163,7 +162,7 @@ def markdown(mine: Curve, theirs: Curve, config: TrainConfig, threads: int = 1) 
     for curve in (mine, theirs):
         lines.append(f"| {curve.name} | {curve.mean_seconds:.3f} | {100 * curve.test_accuracy[-1]:.2f}% "
                      f"| {reached(curve)} | {curve.train_loss[-1]:.4f} |")
-    lines += ["", f"| epoch | NumPy s | PyTorch s | NumPy / PyTorch | NumPy test acc | PyTorch test acc |",
+    lines += ["", "| epoch | NumPy s | PyTorch s | NumPy / PyTorch | NumPy test acc | PyTorch test acc |",
               "|---:|---:|---:|---:|---:|---:|"]
     for e in range(epochs):
         lines.append(f"| {e + 1} | {mine.seconds[e]:.3f} | {theirs.seconds[e]:.3f} | "
@@ -234,16 +233,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    config = TrainConfig(args.epochs, args.lr, args.batch_size, args.momentum, args.seed, args.lr_decay)
+    config = config_from(args)
     torch = import_torch()
-    if torch is None:
+    if torch is None or (loaded := load_or_explain(args.submission)) is None:
         return 1
-    try:
-        mlp = load_submission(args.submission)
-        data = load_mnist()
-    except (DataError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    mlp, data = loaded
     print(f"comparing {Path(args.submission) / 'mlp.py'} with PyTorch {torch.__version__}: "
           f"{dataclasses.asdict(config)}", flush=True)
     try:

@@ -25,7 +25,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
@@ -266,16 +266,27 @@ def divergence_hint(history: History) -> str | None:
             f"or with the wrong sign, does this); if they all pass, try a smaller --lr.")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    config = TrainConfig(args.epochs, args.lr, args.batch_size, args.momentum, args.seed, args.lr_decay)
-    out = Path("runs") / Path(args.submission).resolve().name if args.out == OUT_DEFAULT else Path(args.out)
+def config_from(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig of the command-line flags (``--epochs``, ``--lr``, ...)."""
+    return TrainConfig(args.epochs, args.lr, args.batch_size, args.momentum, args.seed, args.lr_decay)
+
+
+def load_or_explain(folder: str | Path) -> tuple[ModuleType, Mnist] | None:
+    """(the submission's module, MNIST), or None after printing the reason in one line (for the commands' main)."""
     try:
-        mlp = load_submission(args.submission)
-        data = load_mnist()
+        return load_submission(folder), load_mnist()
     except (DataError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = config_from(args)
+    out = Path("runs") / Path(args.submission).resolve().name if args.out == OUT_DEFAULT else Path(args.out)
+    if (loaded := load_or_explain(args.submission)) is None:
         return 1
+    mlp, data = loaded
     bar = ProgressBar(config, len(batch_order(len(data.train.labels), config.batch_size, config.seed, 1)))
     print(f"training {Path(args.submission) / 'mlp.py'}: {dataclasses.asdict(config)}")
     try:

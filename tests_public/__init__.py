@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from .substitutes import SUBSTITUTES
+from .substitutes import substituted
 
 # Modest and reproducible: the same examples every run; failures are shrunk, but the slow "explain" phase is
 # skipped (its notes would not show: failures are reported with pytrace=False), and only the simplest failure is
@@ -54,16 +54,8 @@ def invoke(mlp: Any, fn: str, *args: Any, correct: Sequence[str] = ()) -> Any:
     namespace = getattr(function, "__globals__", None)
     if namespace is None:  # not a Python function: its module's namespace
         namespace = vars(mlp) if isinstance(mlp, ModuleType) else {}
-    saved = {name: namespace.get(name) for name in correct}
-    namespace.update({name: SUBSTITUTES[name] for name in correct})
-    try:
+    with substituted(namespace, correct):
         return function(*args)
-    finally:
-        for name, value in saved.items():  # put the submission's own functions back
-            if value is None:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = value
 
 
 def describe_args(args: Sequence[Any]) -> str:

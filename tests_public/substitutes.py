@@ -6,6 +6,9 @@ imports this file as well: it must stay plain NumPy, importing nothing from the 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
 import numpy as np
 
 
@@ -15,3 +18,19 @@ def relu_grad(z: np.ndarray) -> np.ndarray:
 
 
 SUBSTITUTES = {"relu_grad": relu_grad}
+
+
+@contextmanager
+def substituted(namespace: dict, names: Iterable[str]) -> Iterator[None]:
+    """Within the block, the ``names`` of SUBSTITUTES are this file's versions in ``namespace``; afterwards the
+    namespace's own (or their absence) are back."""
+    saved = {name: namespace.get(name) for name in names if name in SUBSTITUTES}
+    namespace.update({name: SUBSTITUTES[name] for name in saved})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value

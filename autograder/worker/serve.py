@@ -19,7 +19,7 @@ sys.path[:0] = [str(KIT)]
 
 import numpy as np  # noqa: E402
 
-from substitutes import SUBSTITUTES  # noqa: E402
+from substitutes import substituted  # noqa: E402
 from worker import protocol  # noqa: E402
 
 # Captured before the student's module is imported, so monkeypatching numpy cannot hide an in-place change.
@@ -105,20 +105,12 @@ class Worker:
         function = getattr(self.mlp, fn, None)
         if not callable(function):
             return {"ok": False, "kind": "missing", "error": f"mlp.py defines no function {fn}"}
-        namespace = vars(self.mlp)
-        saved = {name: namespace.get(name) for name in correct if name in SUBSTITUTES}
         report = changes(args)
         try:
-            namespace.update({name: SUBSTITUTES[name] for name in saved})
-            result = function(*args)
+            with substituted(vars(self.mlp), correct):
+                result = function(*args)
         except BaseException as error:
             return describe(error)
-        finally:
-            for name, value in saved.items():  # put the student's own functions back
-                if value is None:
-                    namespace.pop(name, None)
-                else:
-                    namespace[name] = value
         return {"ok": True, "result": result, **report()}
 
     def train_begin(self, params: dict, config: dict) -> dict:
