@@ -31,7 +31,7 @@ from pathlib import Path
 from autograder import intake, lms, results, scoring
 from autograder.grade import _zero, load_results
 from autograder.status import classify
-from autograder.untrusted import csv_text, safe_name, terminal
+from autograder.untrusted import csv_text, terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 PR_SET_PDEATHSIG = 1

@@ -1,7 +1,6 @@
 """Sample submissions for demos: built from solution/ and assignment/ plus the small overrides in this folder."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
