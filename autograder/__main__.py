@@ -42,7 +42,7 @@ BATCH_EXIT = ("exit status: 0 every student graded, 1 some grader error (rerun t
 
 def _budget_text() -> str:
     try:
-        from autograder import scoring
+        from autograder.grading import scoring
 
         return f"{scoring.load().limits.grading_seconds:g} s"
     except Exception:  # noqa: BLE001 - help must print even with a broken scoring.toml
@@ -61,7 +61,8 @@ def _version() -> str:
 def record_lms_facts(out: Path, data: dict, facts: dict | None, submission: Path) -> None:
     """Add what the LMS says about the upload (``facts``, else Gradescope's submission_metadata.json) to
     results.json as extra_data.lms, and re-render the report."""
-    from autograder import lms, results
+    from autograder.classops import lms
+    from autograder.grading import results
     from autograder.report import try_render_submission
 
     facts = facts if facts is not None else lms.gradescope_facts(submission)
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     many.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
     many.add_argument("--grading-seconds", type=float, metavar="S",
                       help="wall-clock budget of one student's grading; past it the student is graded 'timed out' "
-                           f"(default: grading_seconds of autograder/scoring.toml, {_budget_text()})")
+                           f"(default: grading_seconds of autograder/grading/scoring.toml, {_budget_text()})")
     many.add_argument("--force", action="store_true",
                       help="regrade every student, even those graded from the same files (default: grade only new "
                            "students, grader errors and changed uploads)")
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "generate":
-        from autograder import generate as gen
+        from autograder.builders import generate as gen
 
         if args.check:
             stale = gen.differences()
@@ -149,20 +150,20 @@ def main(argv: list[str] | None = None) -> int:
             say(f"wrote assignment/{name}")
         return 0
     if args.command == "samples":
-        from autograder.samples import SAMPLES, write_samples
+        from autograder.builders.samples import SAMPLES, write_samples
 
         for path in write_samples(args.folder):
             say(f"{path}: {SAMPLES[path.name][2]}")
         return 0
     if args.command in ("handout", "gradescope"):
-        from autograder import package
+        from autograder.builders import package
 
         build = package.build_handout if args.command == "handout" else package.build_gradescope
         path = build(args.out) if args.out else build()
         say(f"wrote {path}")
         return 0
     if args.command == "nbgrader":
-        from autograder import nbgrader_course
+        from autograder.builders import nbgrader_course
 
         path = nbgrader_course.build(args.out) if args.out else nbgrader_course.build()
         say(f"wrote {path}")
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"wrote {report.render_class(args.graded, args.similarity)}")
         return 0
     if args.command == "gradebook":
-        from autograder import gradebook
+        from autograder.classops import gradebook
 
         try:
             path, notes = gradebook.merge(args.graded)
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"wrote {path}")
         return 0
     if args.command == "merge":
-        from autograder import shard
+        from autograder.classops import shard
 
         try:
             path, graded = shard.merge(args.out, args.shards)
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.out / 'index.html'}")
         return 0
     if args.command == "export":
-        from autograder import lms_export
+        from autograder.classops import lms_export
 
         try:
             path, skipped = lms_export.export(args.graded, args.lms, args.out, args.assignment)
@@ -214,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"wrote {path}")
         return 0
     if args.command == "grade":
-        from autograder import results
-        from autograder.grade import Options, grade
+        from autograder.grading import results
+        from autograder.grading.grade import Options, grade
 
         if not args.submission.exists():
             say(f"error: {args.submission} does not exist; nothing was graded", error=True)
@@ -228,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"wrote {out / 'results.json'}")
         return 1 if data.get("extra_data", {}).get("grader_error") else 0
     if args.command == "grade-all":
-        from autograder.batch import Interrupted, grade_all, status_of, submissions
+        from autograder.classops.batch import Interrupted, grade_all, status_of, submissions
 
         if not args.submissions.is_dir():
             parser.error(f"{args.submissions} is not a folder of submissions")
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"error: no submission named {', '.join(unknown)} in {args.submissions}", error=True)
             return 2
         extra = ["--isolation", args.isolation] + (["--no-training"] if args.no_training else [])
-        from autograder import shard
+        from autograder.classops import shard
 
         try:
             part = shard.parse(args.shard)

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 
-from autograder import checks, scoring, training
-from autograder.grade import load_results
-from autograder.remote import MlpProxy, RemoteMlp
+from autograder.grading import checks, scoring, training
+from autograder.grading.grade import load_results
+from autograder.grading.remote import MlpProxy, RemoteMlp
 from data.idx import load_mnist
 from solution import train as kit_train
 

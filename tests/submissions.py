@@ -9,7 +9,7 @@ import ast
 import os
 from pathlib import Path
 
-from autograder.generate import SOLUTION, stub_message
+from autograder.builders.generate import SOLUTION, stub_message
 
 BUGGY = Path(__file__).resolve().parent / "buggy"
 CORRECT = Path(__file__).resolve().parent / "correct"

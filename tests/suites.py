@@ -4,7 +4,7 @@
 ``run_hidden`` runs every hidden test for one seed without pytest's per-run overhead: the tests are collected
 once, then each test function is called with the fixtures the hidden conftest would give it (the same
 ``rng_for(seed, node id)``), about 30 ms per seed instead of 200 ms; ``tests/test_correct.py`` checks that it
-agrees with the grader's own route (``autograder.checks.run_checks``).
+agrees with the grader's own route (``autograder.grading.checks.run_checks``).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from unittest import mock
 
 import pytest
 
-from autograder import scoring
-from autograder.scoring import GRADED, CheckOutcome
+from autograder.grading import scoring
+from autograder.grading.scoring import GRADED, CheckOutcome
 from solution import mlp as reference
 from tests_hidden.checks import rng_for
 

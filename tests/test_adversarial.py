@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import status_of
-from autograder.sandbox import UIDS, uid_processes
+from autograder.classops.batch import status_of
+from autograder.grading.sandbox import UIDS, uid_processes
 from submissions import make_submission, processes_mentioning
 
 ROOT = Path(__file__).resolve().parent.parent

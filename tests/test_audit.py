@@ -1,4 +1,4 @@
-"""The training audit's maths (autograder/training.py), in-process on real MNIST: which chunk results the grader
+"""The training audit's maths (autograder/grading/training.py), in-process on real MNIST: which chunk results the grader
 accepts, from correct code written differently, from honest bugs and from state changed outside the update.
 
 Each run trains a variant of the reference for a few hundred steps in random chunks and judges every chunk against
@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from autograder import training
+from autograder.grading import training
 from data.idx import load_mnist
 from solution import mlp as reference
 from solution import train as kit_train

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import scoring
-from autograder.remote import QUEUED_REPLIES, RemoteMlp, WorkerError
-from autograder.worker import protocol
+from autograder.grading import scoring
+from autograder.grading.remote import QUEUED_REPLIES, RemoteMlp, WorkerError
+from autograder.grading.worker import protocol
 from submissions import make_submission
 
 sandboxed = pytest.mark.skipif(os.geteuid() != 0, reason="the autograder's sandbox needs root")

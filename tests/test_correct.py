@@ -1,6 +1,6 @@
 """Correct code never loses a point: every implementation of tests/correct/ (written differently from the reference)
 gets full marks for every function, on several seeds; a few are graded for real through the sandbox, and the
-in-process route these tests use agrees with the grader's own (``autograder.checks.run_checks``).
+in-process route these tests use agrees with the grader's own (``autograder.grading.checks.run_checks``).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import run_checks
+from autograder.grading.checks import run_checks
 from solution.train import load_submission
 from submissions import buggy_constants, buggy_sources, correct_sources, make_submission
 from suites import function_scores, full_marks, run_hidden, run_public

@@ -46,8 +46,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import package
-from autograder.sandbox import SYSTEM_PATH, UIDS, Limits, probe_cgroup, uid_processes
+from autograder.builders import package
+from autograder.grading.sandbox import SYSTEM_PATH, UIDS, Limits, probe_cgroup, uid_processes
 from data.fetch import is_complete
 from submissions import make_submission
 from test_package import check_gradescope_schema, unpack
@@ -282,7 +282,7 @@ def _attack(when):
     here = _Path(__file__).resolve().parent  # the grader's private copy of <out>/submission
     wrote = []
     for target in (_OUT / "results.json", here.parent / "results.json", here / "results.json", _KIT / "results.json",
-                   _KIT / "autograder/results.json", _KIT / "autograder/scoring.toml",
+                   _KIT / "autograder/grading/results.json", _KIT / "autograder/grading/scoring.toml",
                    _KIT / "tests_hidden/conftest.py", _KIT / "solution/mlp.py"):
         try:
             target.write_text(_json.dumps(_FORGED))
@@ -290,7 +290,7 @@ def _attack(when):
         except OSError as error:
             wrote.append(f"{{target}}: {{type(error).__name__}}")
     found = {{}}
-    for relative in ("solution/mlp.py", "autograder/scoring.toml", "autograder/checks.py"):
+    for relative in ("solution/mlp.py", "autograder/grading/scoring.toml", "autograder/grading/checks.py"):
         try:
             found[relative] = (_KIT / relative).read_text()
         except OSError as error:
@@ -439,7 +439,7 @@ def test_forger_writes_nothing_and_reads_no_secret_when_they_are_0700(forger_pri
     said = graded.worker_output
     assert "forger (import, uid 6" in said and "forger (softmax" in said, said[:3000]
     assert "read: nothing" in said and "stole" not in said, said[:3000]
-    for secret in ("solution/mlp.py", "autograder/scoring.toml", "autograder/checks.py"):
+    for secret in ("solution/mlp.py", "autograder/grading/scoring.toml", "autograder/grading/checks.py"):
         assert f"read {secret}: PermissionError" in said, said[:3000]
     assert "list tests_hidden: PermissionError" in said
     assert ": written" not in said, said[:3000]

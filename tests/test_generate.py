@@ -1,7 +1,7 @@
 """The student stubs are generated from solution/ and never edited by hand."""
 import pytest
 
-from autograder import generate
+from autograder.builders import generate
 
 
 def test_checked_in_assignment_matches_generator():

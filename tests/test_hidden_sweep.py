@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from autograder.scoring import GRADED
+from autograder.grading.scoring import GRADED
 from solution import mlp as reference
 from suites import hidden_tests, run_hidden
 

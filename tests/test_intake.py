@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder import intake
-from autograder.intake import Entry, IntakeLimits, Staged, stage
+from autograder.grading import intake
+from autograder.grading.intake import Entry, IntakeLimits, Staged, stage
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = (ROOT / "solution" / "mlp.py").read_bytes()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import lms
-from autograder.batch import uploads
+from autograder.classops import lms
+from autograder.classops.batch import uploads
 from submissions import make_submission
 
 ROOT = Path(__file__).resolve().parent.parent

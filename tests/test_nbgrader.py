@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import generate, scoring
+from autograder.builders import generate
+
+from autograder.grading import scoring
 from submissions import BUGGY, buggy_constants
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed: run `make course-deps`")
@@ -244,7 +246,7 @@ def test_every_route_gives_the_same_points_per_function(course, kit_scores):
 @pytest.mark.skipif(os.geteuid() != 0, reason="the autograder's sandbox needs root")
 def test_the_gradescope_zip_agrees(kit_scores, tmp_path_factory):
     from test_package import grade, make_root  # the simulated /autograder root of the Gradescope tests
-    from autograder import package
+    from autograder.builders import package
 
     root = make_root(package.build_gradescope(tmp_path_factory.mktemp("dist") / "gs.zip"),
                      tmp_path_factory.mktemp("gradescope"))
@@ -262,7 +264,7 @@ def test_feedback_shows_no_hidden_tests(course):
         feedback = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
         assert feedback.is_file(), f"no feedback for {student}"
         text = page_text(feedback)
-        assert "HIDDENTESTS" not in text and "grade_cell" not in text and "autograder.notebook" not in text
+        assert "HIDDENTESTS" not in text and "grade_cell" not in text and "autograder.grading.notebook" not in text
         if student == "hidden_only":  # the failures are reported as the kit reports them, without hidden source
             assert "relu_grad(hiddentests)" in text and "hiddencheckspassed.-FAILEDtest_" in text
         if student == "reference":

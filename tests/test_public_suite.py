@@ -87,7 +87,7 @@ def test_buggy_corpus_covers_every_function():
 
 
 class Proxy:
-    """Stands in for autograder.remote.MlpProxy: same function attributes and ``call_with_correct``, not a module;
+    """Stands in for autograder.grading.remote.MlpProxy: same function attributes and ``call_with_correct``, not a module;
     like it, re-raises NotImplementedError as "NotImplementedError: <message> (mlp.py line N, in <fn>)" and other
     errors as "<fn> failed: <type>: <message> (mlp.py line N, in <fn>)"."""
 

@@ -20,11 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradebook, results
+from autograder.classops import gradebook
+
+from autograder.grading import results
 from autograder.__main__ import main as cli
 from autograder.report import render_submission, similarity, try_render_submission
 from autograder.report.common import render_markdown
-from autograder.scoring import TestResult as Result
+from autograder.grading.scoring import TestResult as Result
 from submissions import make_submission
 
 ROOT = Path(__file__).resolve().parent.parent

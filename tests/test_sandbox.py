@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
-from autograder.sandbox import Limits, Sandbox, SandboxError, describe, uid_processes
+from autograder.grading import sandbox
+from autograder.grading.sandbox import Limits, Sandbox, SandboxError, describe, uid_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = Limits(wall_seconds=30, cpu_seconds=20)
@@ -455,7 +455,7 @@ def test_describe():
 
 def test_limits_are_capped_at_the_graders_own_hard_limits():
     """A grader started under a hard limit (Gradescope-like: 768 MB of address space) cannot raise its workers'."""
-    code = "from autograder.sandbox import Limits; print(' '.join(Limits(memory_bytes=2 << 30).prlimit()))"
+    code = "from autograder.grading.sandbox import Limits; print(' '.join(Limits(memory_bytes=2 << 30).prlimit()))"
     out = subprocess.run(["prlimit", "--as=805306368", sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
     assert "--as=805306368:805306368" in out, out

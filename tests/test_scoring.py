@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from autograder import results, scoring
-from autograder.scoring import CheckOutcome
+from autograder.grading import results, scoring
+from autograder.grading.scoring import CheckOutcome
 from solution.train import TrainConfig
 
 SC = scoring.load()

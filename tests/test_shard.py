@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import shard
+from autograder.classops import shard
 from submissions import BUGGY, make_submission
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder import import_guard, static_checks
-from autograder.static_checks import REQUIRED_FUNCTIONS, check_source
+from autograder.grading import import_guard, static_checks
+from autograder.grading.static_checks import REQUIRED_FUNCTIONS, check_source
 from solution import mlp as reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +212,7 @@ GUARD_SCRIPT = textwrap.dedent("""
     import importlib, sys
     import keras                                   # the fake package really is importable...
     assert keras.FAKE and "keras" in sys.modules
-    from autograder import import_guard
+    from autograder.grading import import_guard
     import_guard.install()
     import_guard.install()                         # idempotent
     assert sum(isinstance(f, import_guard.BannedImportFinder) for f in sys.meta_path) == 1

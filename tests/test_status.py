@@ -1,4 +1,4 @@
-"""Statuses a TA can act on (``autograder.status``), derived from results.json facts, and where they show: the
+"""Statuses a TA can act on (``autograder.grading.status``), derived from results.json facts, and where they show: the
 gradebook, the dashboard (status with reason, filters, the "failed most often" table without stubs), the
 report's one banner when nothing ran, grades.csv's TA comment and the missing/template REPORT.md flag.
 Results are built in-process with the grader's own scoring functions: no sandbox, a few milliseconds each."""
@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from autograder import results, scoring
+from autograder.grading import results, scoring
 from autograder.__main__ import main as cli
-from autograder.batch import gradebook_rows
-from autograder.generate import stub_message
-from autograder.grade import _zero
+from autograder.classops.batch import gradebook_rows
+from autograder.builders.generate import stub_message
+from autograder.grading.grade import _zero
 from autograder.report import dashboard, render_submission
-from autograder.scoring import GRADED, CheckOutcome
-from autograder.scoring import TestResult as Result
-from autograder.status import REPORT_TEMPLATE, classify, writeup_problem
+from autograder.grading.scoring import GRADED, CheckOutcome
+from autograder.grading.scoring import TestResult as Result
+from autograder.grading.status import REPORT_TEMPLATE, classify, writeup_problem
 
 SC = scoring.load()
 TEMPLATE_SHA = hashlib.sha256(REPORT_TEMPLATE.read_bytes()).hexdigest()

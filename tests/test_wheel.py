@@ -19,9 +19,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.prefix)
 MNIST = ROOT / "data" / "mnist"
-NEEDED = {"autograder/scoring.toml", "autograder/rubric.toml", "autograder/worker/serve.py",
-          "autograder/worker/protocol.py", "autograder/report/dashboard.py", "autograder/gradescope/run_autograder",
-          "autograder/STUDENT_README.md", "solution/mlp.py", "solution/train.py", "assignment/train.py",
+NEEDED = {"autograder/grading/scoring.toml", "autograder/classops/rubric.toml", "autograder/grading/worker/serve.py",
+          "autograder/grading/worker/protocol.py", "autograder/report/dashboard.py", "autograder/builders/gradescope/run_autograder",
+          "autograder/builders/STUDENT_README.md", "solution/mlp.py", "solution/train.py", "assignment/train.py",
           "tests_public/substitutes.py", "tests_public/conftest.py", "tests_hidden/conftest.py", "data/fetch.py"}
 
 

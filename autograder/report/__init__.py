@@ -42,8 +42,8 @@ def _stale(folder: Path) -> bool:
 def render_class(graded: Path, threshold: float = DEFAULT_THRESHOLD, stale_only: bool = False) -> Path:
     """Render each student's report (only missing or out-of-date ones with ``stale_only``), then
     ``graded/index.html``; a student whose report fails is noted on the dashboard."""
-    from autograder.batch import graded_folders
-    from autograder.gradebook import load_rubric
+    from autograder.classops.batch import graded_folders
+    from autograder.classops.gradebook import load_rubric
     from autograder.report import dashboard
     from autograder.report.submission import render
 

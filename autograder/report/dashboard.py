@@ -13,12 +13,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from autograder.batch import STUDENTS, graded_folders
+from autograder.classops.batch import STUDENTS, graded_folders
 from autograder.report import similarity
 from autograder.report.common import data_uri, esc, page
 from autograder.report.submission import accuracy, load, max_score
-from autograder.results import write_text_atomic
-from autograder.status import NOTHING_RAN, STATUSES, STUB_SIGN, classify, writeup_problem
+from autograder.grading.results import write_text_atomic
+from autograder.grading.status import NOTHING_RAN, STATUSES, STUB_SIGN, classify, writeup_problem
 
 FAILED_LINE = re.compile(r"^- (FAILED|TIMED OUT) ([^:\n]+?)(?::\s*(.*))?$", re.MULTILINE)
 PARAMETERS = re.compile(r"\[.*\]$")

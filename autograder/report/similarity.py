@@ -18,11 +18,10 @@ import keyword
 import tokenize
 from difflib import SequenceMatcher
 from itertools import combinations
-from pathlib import Path
 
-from autograder.scoring import GRADED
+from autograder.grading.scoring import GRADED
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from autograder import ROOT
 HANDOUT = ROOT / "assignment" / "mlp.py"
 DEFAULT_THRESHOLD = 0.9
 MIN_TOKENS = 40

@@ -12,10 +12,10 @@ import json
 import time
 from pathlib import Path
 
-from autograder import scoring
-from autograder.results import write_text_atomic
+from autograder.grading import scoring
+from autograder.grading.results import write_text_atomic
 from autograder.report.common import esc, md_cell, md_fence, page, png_uri, render_markdown
-from autograder.status import NOTHING_RAN, classify, one_reason
+from autograder.grading.status import NOTHING_RAN, classify, one_reason
 
 MAX_CODE_CHARS = 300_000
 MAX_OUTPUT_CHARS = 20_000
@@ -262,7 +262,7 @@ def render(out: Path, rubric=None) -> Path:
     out = Path(out)
     data = load(out)
     if rubric is None:
-        from autograder.gradebook import load_rubric
+        from autograder.classops.gradebook import load_rubric
 
         try:
             rubric = load_rubric()

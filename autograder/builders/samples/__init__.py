@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from autograder import ROOT
 HERE = Path(__file__).resolve().parent
 SAMPLES = {  # student name -> (base mlp.py, override appended to it, what it shows)
     "reference": ("solution", None, "the reference solution: full marks"),

@@ -20,8 +20,8 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from autograder.batch import STUDENTS, exchange, graded_folders, write_gradebook
-from autograder.grade import load_results
+from autograder.classops.batch import STUDENTS, exchange, graded_folders, write_gradebook
+from autograder.grading.grade import load_results
 
 SPEC = re.compile(r"^(\d+)/(\d+)$")
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.remote import StudentError, WorkerError
-from autograder.scoring import GRADED, CheckOutcome
+from autograder.grading.remote import StudentError, WorkerError
+from autograder.grading.scoring import GRADED, CheckOutcome
 
-ROOT = Path(__file__).resolve().parent.parent
+from autograder import ROOT
 SUITES = {"public": ROOT / "tests_public", "hidden": ROOT / "tests_hidden"}
 SAFE_TYPES = (NotImplementedError, StudentError, WorkerError)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.remote import RemoteMlp, WorkerError
+from autograder.grading.remote import RemoteMlp, WorkerError
 from data.idx import Mnist
 from solution import mlp as reference
 from solution import train as kit_train

@@ -5,7 +5,7 @@
 
 ``student.zip`` holds only what students need: the generated stubs and given code of ``assignment/``, the public
 tests, the MNIST fetcher and reader, ``requirements.txt``, a ``pyproject.toml`` with pytest's settings, a small
-``Makefile`` and ``README.md`` (from ``autograder/STUDENT_README.md``). Never ``solution/``, ``tests_hidden/``,
+``Makefile`` and ``README.md`` (from ``autograder/builders/STUDENT_README.md``). Never ``solution/``, ``tests_hidden/``,
 ``autograder/`` or ``scoring.toml``.
 
 ``gradescope_autograder.zip`` follows Gradescope's contract: ``setup.sh`` and ``run_autograder`` at the root of the
@@ -24,9 +24,9 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from autograder import generate
+from autograder.builders import generate
 
-ROOT = Path(__file__).resolve().parent.parent
+from autograder import ROOT
 DIST = ROOT / "dist"
 GRADESCOPE = ROOT / "autograder" / "gradescope"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
@@ -130,7 +130,7 @@ def gradescope_files() -> dict[str, Path | str]:
     """Archive name -> source file (Path) or content (str) of Gradescope's autograder zip."""
     files: dict[str, Path | str] = {
         name: path for name, path in _tree("autograder", "solution", "tests_public", "tests_hidden", "assignment").items()
-        if not name.startswith("autograder/gradescope/")}
+        if not name.startswith("autograder/builders/gradescope/")}
     files.update(_data_code())
     files["pyproject.toml"] = ROOT / "pyproject.toml"
     files["setup.sh"] = GRADESCOPE / "setup.sh"

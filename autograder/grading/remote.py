@@ -20,16 +20,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder.sandbox import Limits, Sandbox, describe
-from autograder.worker import protocol
+from autograder.grading.sandbox import Limits, Sandbox, describe
+from autograder.grading.worker import protocol
 from data.fetch import mnist_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+from autograder import ROOT
 KIT_FILES = {  # what the worker may see of the kit: public code only, never solution/mlp.py or tests_hidden/
-    "worker/__init__.py": ROOT / "autograder/worker/__init__.py",
-    "worker/protocol.py": ROOT / "autograder/worker/protocol.py",
-    "worker/serve.py": ROOT / "autograder/worker/serve.py",
-    "import_guard.py": ROOT / "autograder/import_guard.py",
+    "worker/__init__.py": ROOT / "autograder/grading/worker/__init__.py",
+    "worker/protocol.py": ROOT / "autograder/grading/worker/protocol.py",
+    "worker/serve.py": ROOT / "autograder/grading/worker/serve.py",
+    "import_guard.py": ROOT / "autograder/grading/import_guard.py",
     "substitutes.py": ROOT / "tests_public/substitutes.py",
     "train.py": ROOT / "assignment/train.py",
     "data/__init__.py": ROOT / "data/__init__.py",

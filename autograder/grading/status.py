@@ -22,12 +22,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from autograder.scoring import GRADED
-from autograder.static_checks import BLOCKING_KINDS
+from autograder.grading.scoring import GRADED
+from autograder.grading.static_checks import BLOCKING_KINDS
 
-ROOT = Path(__file__).resolve().parent.parent
+from autograder import ROOT
 REPORT_TEMPLATE = ROOT / "solution" / "REPORT.md"
 STUB_SIGN = "is not implemented yet"
 STATUSES = ("graded", "not attempted", "import error", "banned import", "timed out", "diverged", "audit failed",

@@ -24,9 +24,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from autograder.batch import graded_folders
-from autograder.grade import load_results
-from autograder.results import write_text_atomic
+from autograder.classops.batch import graded_folders
+from autograder.grading.grade import load_results
+from autograder.grading.results import write_text_atomic
 from autograder.untrusted import csv_text
 
 LMSES = ("canvas", "moodle")
@@ -44,7 +44,7 @@ def _totals(graded: Path) -> dict[str, tuple[str, str]]:
     """Student -> (score, maximum) from grades.csv when the write-up is merged there."""
     import csv
 
-    from autograder.gradebook import GRADES_NAME, load_rubric
+    from autograder.classops.gradebook import GRADES_NAME, load_rubric
     from autograder.untrusted import csv_value
 
     path = graded / GRADES_NAME

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from autograder.scoring import TestResult
+from autograder.grading.scoring import TestResult
 
 MAX_OUTPUT_CHARS = 8000
 

@@ -28,12 +28,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import intake, lms, results, scoring
-from autograder.grade import _zero, load_results
-from autograder.status import classify
+from autograder.grading import intake, results, scoring
+
+from autograder.classops import lms
+from autograder.grading.grade import _zero, load_results
+from autograder.grading.status import classify
 from autograder.untrusted import csv_text, terminal
 
-ROOT = Path(__file__).resolve().parent.parent
+from autograder import ROOT
 PR_SET_PDEATHSIG = 1
 AT_FDCWD, RENAME_EXCHANGE = -100, 2
 STUDENTS = "students"
@@ -261,7 +263,7 @@ def needs_grading(data: dict | None) -> bool:
 
 
 def status_of(data: dict) -> str:
-    """The gradebook's status of one student's results (``autograder.status.classify``)."""
+    """The gradebook's status of one student's results (``autograder.grading.status.classify``)."""
     return classify(data).name
 
 
@@ -311,9 +313,9 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
               shard: tuple[int, int] | None = None) -> tuple[Path, dict[str, dict | None]]:
     """Grade every submission in ``folder`` not yet graded in ``out`` (or whose upload changed; every one with
     ``force``; only the students named in ``only``, regraded); return the gradebook's path and each student's
-    results. ``shard`` (index, count) limits the class to that share (``autograder.shard``). Raises
+    results. ``shard`` (index, count) limits the class to that share (``autograder.classops.shard``). Raises
     ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
-    from autograder.shard import share
+    from autograder.classops.shard import share
 
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     found = uploads(folder, out)

@@ -13,13 +13,13 @@ existing gradebook.db, submitted/ or autograded/ survive a rebuild). The noteboo
 * per graded function an answer cell holding its reference source with nbgrader's solution markers (nbgrader
   turns each region into ``# YOUR CODE HERE`` + ``raise NotImplementedError()`` in the release) and a locked test
   cell worth the function's points: visibly, the public checks (``tests_public.notebook.check``, the same suite
-  as ``pytest tests_public -m NAME``); in a hidden region, ``autograder.notebook.grade_cell``, which runs the public
+  as ``pytest tests_public -m NAME``); in a hidden region, ``autograder.grading.notebook.grade_cell``, which runs the public
   and hidden suites with the kit's runner and scores them with the kit's rules, so the cell is worth what the
   function earns through the kit's CLI. The hidden checks themselves never enter the course folder: they run
   from the instructor's installed kit;
 * a graded training cell: MNIST fetched and verified by ``data.fetch`` (``$MNIST_DIR``, by default ``mnist/``
   beside nbgrader_config.py), the kit's training loop (``train.train``) on the notebook's functions for
-  ``NOTEBOOK_EPOCHS`` epochs, scored by the kit's accuracy rule (``autograder.notebook.training_points``).
+  ``NOTEBOOK_EPOCHS`` epochs, scored by the kit's accuracy rule (``autograder.grading.notebook.training_points``).
 
 nbgrader_config.py holds no path of the build machine, and makes ``generate_feedback`` strip hidden tests too
 (nbgrader 0.9 shows them by default).
@@ -34,10 +34,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import scoring
-from autograder.generate import BEGIN, END
+from autograder.grading import scoring
+from autograder.builders.generate import BEGIN, END
 
-ROOT = Path(__file__).resolve().parent.parent
+from autograder import ROOT
 SOURCE = ROOT / "solution" / "mlp.py"
 OUT = ROOT / "dist" / "nbgrader"
 COURSE_ID = "mnist-mlp-kit"
@@ -164,7 +164,7 @@ def test_source(function: str) -> str:
         "# When grading, the autograder also runs the hidden checks of this function here and scores the cell as",
         "# the kit's autograder does (public and hidden checks, in proportion to the checks passed).",
         HIDDEN_BEGIN,
-        "from autograder.notebook import grade_cell",
+        "from autograder.grading.notebook import grade_cell",
         "",
         f'grade_cell("{function}")',
         HIDDEN_END])
@@ -176,7 +176,7 @@ def training_source() -> str:
         "",
         f"history = train(epochs={NOTEBOOK_EPOCHS})  # the kit's loop and hyper-parameters on MNIST, {NOTEBOOK_EPOCHS} epochs",
         HIDDEN_BEGIN,
-        "from autograder.notebook import training_points",
+        "from autograder.grading.notebook import training_points",
         "",
         "training_points(history)",
         HIDDEN_END])

@@ -22,7 +22,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
 
-from autograder.import_guard import BANNED, banned_message, is_banned, top_level
+from autograder.grading.import_guard import BANNED, banned_message, is_banned, top_level
 
 MAX_SOURCE_BYTES = 1_000_000
 BLOCKING_KINDS = frozenset({"size", "encoding", "syntax", "banned"})

@@ -14,8 +14,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import checks, intake, results, scoring, static_checks, training
-from autograder.remote import MlpProxy, RemoteMlp
+from autograder.grading import checks, intake, results, scoring, static_checks, training
+from autograder.grading.remote import MlpProxy, RemoteMlp
 from data.idx import load_mnist
 from solution import train as kit_train
 

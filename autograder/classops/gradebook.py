@@ -3,7 +3,7 @@
 ``python -m autograder gradebook GRADED_DIR``:
 
 1. creates ``GRADED_DIR/rubric_scores.csv`` when it is missing: one row per graded student (a folder
-   ``students/<name>/`` holding ``results.json``), one empty column per criterion of ``autograder/rubric.toml``,
+   ``students/<name>/`` holding ``results.json``), one empty column per criterion of ``autograder/classops/rubric.toml``,
    and a free ``comment`` column. When it exists it is only ever appended to: rows for students graded since are added
    at the end; nothing a TA typed is rewritten.
 2. checks the TAs' file and refuses (exit 2, one message per problem, nothing written) on: a student who
@@ -39,10 +39,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.batch import graded_folders
-from autograder.grade import load_results
-from autograder.results import write_text_atomic
-from autograder.status import writeup_problem
+from autograder.classops.batch import graded_folders
+from autograder.grading.grade import load_results
+from autograder.grading.results import write_text_atomic
+from autograder.grading.status import writeup_problem
 from autograder.untrusted import csv_text, csv_value
 
 RUBRIC_FILE = Path(__file__).with_name("rubric.toml")
@@ -200,7 +200,7 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
     scores_path, added = ensure_scores_file(graded, students, rubric)
     if not existed:
         notes.append(f"created {scores_path} ({len(students)} students x {len(rubric)} criteria): enter the "
-                     f"write-up scores there (maxima in autograder/rubric.toml) and run this command again")
+                     f"write-up scores there (maxima in autograder/classops/rubric.toml) and run this command again")
     elif added:
         notes.append(f"{scores_path}: added {len(added)} student(s) with empty scores: {', '.join(added[:10])}"
                      + (" ..." if len(added) > 10 else ""))

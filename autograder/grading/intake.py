@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from autograder.static_checks import MAX_SOURCE_BYTES
+from autograder.grading.static_checks import MAX_SOURCE_BYTES
 from autograder.untrusted import printable
 
 MB = 1_000_000

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder.sandbox import Limits
+from autograder.grading.sandbox import Limits
 
 if TYPE_CHECKING:
     from solution.train import TrainConfig

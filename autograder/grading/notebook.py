@@ -16,7 +16,7 @@ import random
 import sys
 from pathlib import Path
 
-from autograder import checks, scoring
+from autograder.grading import checks, scoring
 from solution.train import History
 
 
