@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 from autograder.builders import generate
-
 from autograder.grading import scoring
 from submissions import BUGGY, buggy_constants
 
@@ -32,7 +31,7 @@ nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed: ru
 pytest.importorskip("nbgrader", reason="nbgrader is not installed: run `make course-deps`")
 pytest.importorskip("ipykernel", reason="ipykernel is not installed: run `make course-deps`")
 
-from autograder import nbgrader_course  # noqa: E402 (needs nbformat)
+from autograder.builders import nbgrader_course  # noqa: E402 (needs nbformat)
 
 ROOT = Path(__file__).resolve().parent.parent
 MNIST = ROOT / "data" / "mnist"

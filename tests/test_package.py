@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from autograder.builders import generate, package
-
 from autograder.grading import intake
 from data.fetch import verify
 from solution import compare

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from autograder.classops import gradebook
-
 from autograder.grading import results
 from autograder.__main__ import main as cli
 from autograder.report import render_submission, similarity, try_render_submission
@@ -291,7 +290,7 @@ def graded_class(tmp_path_factory) -> Path:
         curve = base / "curve.png"
         kit_train.plot_curves(history, curve, "curve")
     shutil.copy(curve, alice / "my_curve.png")
-    make_submission(uploads / "bob", (ROOT / "autograder" / "samples" / "typical_bugs.py").read_text())
+    make_submission(uploads / "bob", (ROOT / "autograder" / "builders" / "samples" / "typical_bugs.py").read_text())
     (uploads / "carol").mkdir(parents=True)
     (uploads / "carol" / "mlp.py").write_text(renamed_copy(SOLUTION_SOURCE))
     mallory = make_submission(uploads / "mallory", HOSTILE_CODE)

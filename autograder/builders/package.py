@@ -28,7 +28,7 @@ from autograder.builders import generate
 
 from autograder import ROOT
 DIST = ROOT / "dist"
-GRADESCOPE = ROOT / "autograder" / "gradescope"
+GRADESCOPE = Path(__file__).with_name("gradescope")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 SKIPPED = {"__pycache__", ".pytest_cache", ".hypothesis"}
 EXECUTABLE = {"setup.sh", "run_autograder"}
@@ -119,7 +119,7 @@ def handout_files() -> dict[str, Path | str]:
     if stale:
         raise SystemExit(f"assignment/ is out of date ({', '.join(stale)}): run `make stubs` first")
     files: dict[str, Path | str] = {**_tree("assignment", "tests_public"), **_data_code()}
-    files["README.md"] = ROOT / "autograder" / "STUDENT_README.md"
+    files["README.md"] = Path(__file__).with_name("STUDENT_README.md")
     files["requirements.txt"] = "".join(f"{dep}\n" for dep in student_dependencies())
     files["pyproject.toml"] = student_pyproject()
     files["Makefile"] = STUDENT_MAKEFILE.format(torch=torch_requirement())

@@ -29,12 +29,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from autograder.grading import intake, results, scoring
-
 from autograder.classops import lms
 from autograder.grading.grade import _zero, load_results
 from autograder.grading.status import classify
 from autograder.untrusted import csv_text, terminal
-
 from autograder import ROOT
 PR_SET_PDEATHSIG = 1
 AT_FDCWD, RENAME_EXCHANGE = -100, 2
