@@ -58,21 +58,6 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def record_lms_facts(out: Path, data: dict, facts: dict | None, submission: Path) -> None:
-    """Add what the LMS says about the upload (``facts``, else Gradescope's submission_metadata.json) to
-    results.json as extra_data.lms, and re-render the report."""
-    from autograder.classops import lms
-    from autograder.grading import results
-    from autograder.report import try_render_submission
-
-    facts = facts if facts is not None else lms.gradescope_facts(submission)
-    if not facts or not (out / "results.json").is_file():
-        return
-    data.setdefault("extra_data", {})["lms"] = facts
-    results.write_atomic(out / "results.json", data)
-    try_render_submission(out)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -181,10 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "gradebook":
         from autograder.classops import gradebook
+        from autograder.classops.rubric import RubricError
 
         try:
             path, notes = gradebook.merge(args.graded)
-        except gradebook.GradebookError as error:
+        except (gradebook.GradebookError, RubricError) as error:
             say(f"error: {error}\nnothing was written.", error=True)
             return 2
         for note in notes:
@@ -215,21 +201,25 @@ def main(argv: list[str] | None = None) -> int:
         say(f"wrote {path}")
         return 0
     if args.command == "grade":
+        from autograder.classops import lms
         from autograder.grading import results
         from autograder.grading.grade import Options, grade
+        from autograder.report import try_render_submission
 
         if not args.submission.exists():
             say(f"error: {args.submission} does not exist; nothing was graded", error=True)
             return 2
         out = args.out or Path("graded") / args.submission.stem
-        data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training))
-        record_lms_facts(out, data, json.loads(args.lms_facts) if args.lms_facts else None, args.submission)
+        facts = json.loads(args.lms_facts) if args.lms_facts else lms.gradescope_facts(args.submission)
+        data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training, lms_facts=facts))
+        try_render_submission(out)  # report.html/.md beside results.json; a failure there never loses the grade
         if not args.quiet:
             say(results.summary(data))
             say(f"wrote {out / 'results.json'}")
         return 1 if data.get("extra_data", {}).get("grader_error") else 0
     if args.command == "grade-all":
-        from autograder.classops.batch import Interrupted, grade_all, status_of, submissions
+        from autograder.classops.batch import Interrupted, grade_all, submissions
+        from autograder.grading import results
 
         if not args.submissions.is_dir():
             parser.error(f"{args.submissions} is not a folder of submissions")
@@ -258,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         say(f"wrote {path}")
         say(path.read_text())
-        failed = [s for s, data in graded.items() if data is None or status_of(data) == "grader error"]
+        failed = [s for s, data in graded.items() if data is None or results.classify(data).name == "grader error"]
         if failed:
             say(f"grader error for {len(failed)} student(s): {', '.join(failed[:10])}; rerun to retry them",
                 error=True)

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.classops.batch import status_of
+from autograder.grading import results
 from autograder.grading.sandbox import UIDS, uid_processes
+from autograder.grading.scoring import TRAINING_TEST
 from submissions import make_submission, processes_mentioning
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,6 @@ JOBS = 2
 FORGED = "FORGED"  # every forgery in the corpus carries this word; the grader never writes it
 MAX_RESULTS_BYTES = 200_000
 FUNCTIONS = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
-TRAINING_TEST = "training run on MNIST"
 HOST_TMP_RESULTS = Path("/tmp/results.json")
 GRADER_FILES = {"results.json", "submission", "curves.png", "report.html", "report.md"}  # what grade() writes
 WORK: list[str] = []  # the folder of this run's uploads and grades
@@ -305,8 +305,8 @@ def verdict_problems(g: Graded) -> list[str]:
     for needle in as_list(expect.get("worker_output", [])):
         if needle not in extra.get("worker_output", ""):
             problems.append(f"{needle!r} not in the worker output {extra.get('worker_output', '')[:600]!r}")
-    if "status" in expect and status_of(data) != expect["status"]:
-        problems.append(f"gradebook status {status_of(data)!r}, expected {expect['status']!r}")
+    if "status" in expect and results.classify(data).name != expect["status"]:
+        problems.append(f"gradebook status {results.classify(data).name!r}, expected {expect['status']!r}")
     return problems
 
 
@@ -383,4 +383,4 @@ def test_timeout_is_distinct_from_wrong(graded):
     wrong = {t["name"]: t for t in graded["nan_inf_outputs"].data["tests"]}["softmax (public tests)"]
     assert "timed out" in slow.get("tags", []) and "TIMED OUT" in slow["output"]
     assert "timed out" not in wrong.get("tags", []) and "TIMED OUT" not in wrong["output"]
-    assert status_of(graded["slow_softmax"].data) == "timed out" and status_of(graded["nan_inf_outputs"].data) == "graded"
+    assert results.classify(graded["slow_softmax"].data).name == "timed out" and results.classify(graded["nan_inf_outputs"].data).name == "graded"

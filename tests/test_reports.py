@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.classops import gradebook
+from autograder.classops.rubric import load_rubric
 from autograder.grading import results
 from autograder.__main__ import main as cli
 from autograder.report import render_submission, similarity, try_render_submission
@@ -80,7 +80,7 @@ def fake_results(folder: Path, score_tests: list[Result], accuracy: float | None
         extra["training"] = {"seconds": 20.0, "audits": 9, "history": {"epochs": []}}
     data = results.build(score_tests, "Passing the public tests does not guarantee full marks.", 12.3,
                          accuracy or 0.0, extra)
-    results.write_atomic(folder / "results.json", data)
+    results.write(folder, data)
     return folder
 
 
@@ -193,7 +193,7 @@ def _csv(path: Path) -> list[list[str]]:
 
 def test_gradebook_creates_a_prefilled_scores_file_then_merges(tmp_path, capsys):
     graded = _class(tmp_path)
-    rubric = gradebook.load_rubric()
+    rubric = load_rubric()
     ids = [c.id for c in rubric]
     assert ids == ["architecture", "hyperparameters", "loss_curve", "final_accuracy", "surprise",
                    "pytorch_baseline"]
@@ -228,7 +228,7 @@ def test_gradebook_creates_a_prefilled_scores_file_then_merges(tmp_path, capsys)
 ])
 def test_gradebook_refuses_bad_entries_with_exit_2_and_writes_nothing(tmp_path, capsys, row, message):
     graded = _class(tmp_path)
-    ids = ",".join(c.id for c in gradebook.load_rubric())
+    ids = ",".join(c.id for c in load_rubric())
     scores = graded / "rubric_scores.csv"
     text = f"student,{ids},comment\n{row}\nbob,,,,,,,\n"
     scores.write_text(text)
@@ -528,7 +528,7 @@ def test_csv_files_for_staff_neutralise_formulas_and_read_them_back(tmp_path, ca
     assert column == sorted(f"'{n}" if n != "alice" else n for n in names)
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
     # a TA scores the '=HYPERLINK row and comments with a formula: both read back as the student's
-    ids = [c.id for c in gradebook.load_rubric()]
+    ids = [c.id for c in load_rubric()]
     row = "\"'=HYPERLINK(\"\"x\"\")\""
     text = scores.read_text().replace(row + "," * (len(ids) + 1), row + ",4,3,4,2,3,2,")
     scores.write_text(text.replace("alice,,,,,,,", "alice,,,,,,,=cmd|' /C calc'!A0"))

@@ -1,4 +1,4 @@
-"""Statuses a TA can act on (``autograder.grading.status``), derived from results.json facts, and where they show: the
+"""Statuses a TA can act on (``autograder.grading.results``), derived from results.json facts, and where they show: the
 gradebook, the dashboard (status with reason, filters, the "failed most often" table without stubs), the
 report's one banner when nothing ran, grades.csv's TA comment and the missing/template REPORT.md flag.
 Results are built in-process with the grader's own scoring functions: no sandbox, a few milliseconds each."""
@@ -12,13 +12,12 @@ import pytest
 
 from autograder.grading import results, scoring
 from autograder.__main__ import main as cli
-from autograder.classops.batch import gradebook_rows
+from autograder.classops.gradebook import gradebook_rows
 from autograder.builders.generate import stub_message
-from autograder.grading.grade import _zero
 from autograder.report import dashboard, render_submission
 from autograder.grading.scoring import GRADED, CheckOutcome
 from autograder.grading.scoring import TestResult as Result
-from autograder.grading.status import REPORT_TEMPLATE, classify, writeup_problem
+from autograder.grading.results import REPORT_TEMPLATE, classify, writeup_problem
 
 SC = scoring.load()
 TEMPLATE_SHA = hashlib.sha256(REPORT_TEMPLATE.read_bytes()).hexdigest()
@@ -35,7 +34,7 @@ def outcomes(stubs: tuple[str, ...] = (), failing: dict[str, str] | None = None,
                 name = f"test_{function}_{n}"
                 if function in stubs:
                     message = ("NotImplementedError: " if hidden else "") + stub_message(function)
-                    found.append(CheckOutcome(name, function, hidden, False, message))
+                    found.append(CheckOutcome(name, function, hidden, False, message, not_implemented=True))
                 elif function == timed_out and n == 0:
                     found.append(CheckOutcome(name, function, hidden, False, "timed out after 10 s", True))
                 elif function in (failing or {}) and n == 0:
@@ -51,43 +50,45 @@ def training(verdict: str, text: str, points: float = 0) -> Result:
 
 
 def build(tests: list[Result], verdict: str | None = None, report: str | None = TEMPLATE_SHA + "x",
-          **extra) -> dict:
+          checks: list[CheckOutcome] = (), **extra) -> dict:
     extra.setdefault("isolation", "bubblewrap")
     extra["files_sha256"] = {"mlp.py": "0" * 64} | ({"REPORT.md": report} if report else {})
     if verdict:
         extra["training"] = {"verdict": verdict, "seconds": 1.0, "audits": 3, "history": {"epochs": []}}
-    return results.build(tests, "", 1.0, 0.9, extra)
+    return results.build(tests, "", 1.0, 0.9, extra, checks)
+
+
+def ran(checks: list[CheckOutcome], *trained: Result, verdict: str | None = None) -> dict:
+    """Results of a grading whose checks ran (their facts recorded), with the training test if given."""
+    return build(scoring.function_results(checks, SC) + list(trained), verdict, checks=checks)
 
 
 CASES = {
-    "graded": (build(scoring.function_results(outcomes(), SC) + [training("ok", "Test accuracy 97.9%", 25)], "ok"),
-               "graded", ""),
-    "some stubs": (build(scoring.function_results(outcomes(stubs=("backward", "sgd_step")), SC)),
-                   "graded", "not implemented: backward, sgd_step"),
-    "stubs": (build(scoring.function_results(outcomes(stubs=GRADED), SC)
-                    + [training("crashed", "Training failed: relu_grad is not implemented yet")], "crashed"),
+    "graded": (ran(outcomes(), training("ok", "Test accuracy 97.9%", 25), verdict="ok"), "graded", ""),
+    "some stubs": (ran(outcomes(stubs=("backward", "sgd_step"))), "graded", "not implemented: backward, sgd_step"),
+    "stubs": (ran(outcomes(stubs=GRADED), training("crashed", "Training failed: relu_grad is not implemented yet"),
+                  verdict="crashed"),
               "not attempted", "every function is the untouched stub"),
-    "import crash": (build(_zero("importing mlp.py failed: RuntimeError: boom (mlp.py line 3, in <module>)", SC)),
+    "import crash": (build(scoring.zero_results("importing mlp.py failed: RuntimeError: boom (mlp.py line 3, in <module>)", SC)),
                      "import error", "importing mlp.py failed: RuntimeError: boom (mlp.py line 3, in <module>)"),
-    "syntax": (build(_zero("mlp.py: 1 blocking, 0 other finding(s)", SC),
+    "syntax": (build(scoring.zero_results("mlp.py: 1 blocking, 0 other finding(s)", SC),
                      static_findings=[["syntax", 4, "syntax error: invalid syntax"]]),
                "import error", "line 4: syntax error: invalid syntax"),
-    "no mlp.py": (build(_zero("no mlp.py found in the submission (it is empty)", SC), report=None),
+    "no mlp.py": (build(scoring.zero_results("no mlp.py found in the submission (it is empty)", SC), report=None),
                   "import error", "no mlp.py found in the submission (it is empty)"),
-    "banned": (build(_zero("mlp.py: 1 blocking", SC), static_findings=[["banned", 2, "import torch: banned"]]),
+    "banned": (build(scoring.zero_results("mlp.py: 1 blocking", SC), static_findings=[["banned", 2, "import torch: banned"]]),
                "banned import", "import torch: banned"),
-    "slow softmax": (build(scoring.function_results(outcomes(timed_out="softmax"), SC)),
+    "slow softmax": (ran(outcomes(timed_out="softmax")),
                      "timed out", "timed out: softmax (public tests), softmax (hidden tests)"),
-    "slow training": (build(scoring.function_results(outcomes(), SC)
-                            + [training("timed out", "Training timed out: chunk 3 took over 20 s")], "timed out"),
+    "slow training": (ran(outcomes(), training("timed out", "Training timed out: chunk 3 took over 20 s"),
+                          verdict="timed out"),
                       "timed out", "timed out: training run on MNIST"),
-    "diverged": (build(scoring.function_results(outcomes(failing={"backward": "no 1/N"}), SC)
-                       + [training("diverged", "Training diverged: inf in W1 at epoch 1")], "diverged"),
+    "diverged": (ran(outcomes(failing={"backward": "no 1/N"}), training("diverged", "Training diverged: inf in W1 at epoch 1"),
+                     verdict="diverged"),
                  "diverged", "Training diverged: inf in W1 at epoch 1"),
-    "smuggler": (build(scoring.function_results(outcomes(), SC)
-                       + [training("audit failed", "Training audit failed: W2 changed 300%")], "audit failed"),
+    "smuggler": (ran(outcomes(), training("audit failed", "Training audit failed: W2 changed 300%"), verdict="audit failed"),
                  "audit failed", "Training audit failed: W2 changed 300%"),
-    "grader bug": (build(_zero("internal error", SC), grader_error="Traceback ...\nKeyError: 'x'"),
+    "grader bug": (build(scoring.zero_results("internal error", SC), grader_error="Traceback ...\nKeyError: 'x'"),
                    "grader error", "KeyError: 'x'"),
 }
 
@@ -112,7 +113,7 @@ def test_a_report_md_missing_or_the_untouched_template_is_flagged():
 def graded(tmp_path) -> Path:
     folder = tmp_path / "graded"
     for case, (data, _, _) in CASES.items():
-        results.write_atomic(folder / "students" / case.replace(" ", "_") / "results.json", data)
+        results.write(folder / "students" / case.replace(" ", "_"), data)
     return folder
 
 

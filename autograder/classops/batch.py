@@ -1,8 +1,7 @@
 """Grade a whole class: one grading process (with its own sandboxed workers) per submission, N at a time.
 
-Output layout: ``<out>/students/<name>/`` holds each student's ``results.json``, reports and staged files,
-apart from the kit's own files (``<out>/gradebook.csv``, ``index.html``...), so no upload name can collide
-with them. ``<name>`` is the upload's name when it is printable (``untrusted.safe_name`` otherwise).
+Output layout: ``classops.outputs`` (``<out>/students/<name>/``; ``<name>`` is the upload's name when it is
+printable, ``untrusted.safe_name`` otherwise).
 
 Each student's ``results.json`` is written atomically by its grading process; the gradebook is rebuilt after
 each student. Resuming the same command regrades only students without a results file, and a student's seed
@@ -28,16 +27,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder.grading import intake, results, scoring
-from autograder.classops import lms
-from autograder.grading.grade import _zero, load_results
-from autograder.grading.status import classify
-from autograder.untrusted import csv_text, terminal
 from autograder import ROOT
+from autograder.classops import lms
+from autograder.classops.gradebook import write_gradebook
+from autograder.classops.outputs import exchange, student_dir
+from autograder.classops.shard import share
+from autograder.grading import intake, results, scoring
+from autograder.report import render_class
+from autograder.untrusted import terminal
+
 PR_SET_PDEATHSIG = 1
-AT_FDCWD, RENAME_EXCHANGE = -100, 2
-STUDENTS = "students"
-GRADEBOOK = "gradebook.csv"
 INTAKE = ".intake"  # loose LMS files of one student, assembled into one folder
 STDERR_CHARS = 500
 
@@ -53,19 +52,6 @@ def uploads(folder: Path, out: Path | None = None) -> dict[str, lms.Upload]:
     """``submissions`` with what the LMS's names say (id, lateness, earlier submissions)."""
     out = Path(out) if out is not None else Path(folder).with_name(Path(folder).name + "-graded")
     return lms.class_uploads(folder, out / INTAKE)
-
-
-def student_dir(out: Path, student: str) -> Path:
-    return Path(out) / STUDENTS / student
-
-
-def graded_folders(out: Path) -> dict[str, Path]:
-    """Student name -> folder, for every student of a grade-all output folder with a results.json, sorted."""
-    base = Path(out) / STUDENTS
-    if not base.is_dir():
-        return {}
-    return {p.name: p for p in sorted(base.iterdir(), key=lambda p: p.name)
-            if p.is_dir() and not p.name.startswith(".") and (p / "results.json").is_file()}
 
 
 def adopt_legacy_layout(out: Path, students: list[str]) -> list[str]:
@@ -113,7 +99,7 @@ def timed_out_results(budget: float, seconds: float, seed: int) -> dict:
     """A valid zero grade for a grading stopped at its wall-clock budget."""
     reason = (f"The grading took longer than its {budget:g} s budget and was stopped, so nothing could be "
               "scored (a function that is very slow or never returns?).")
-    tests = _zero(reason, scoring.load())
+    tests = scoring.zero_results(reason, scoring.load())
     for test in tests:
         test.tags.append("timed out")
     return results.build(tests, reason, seconds, 0.0,
@@ -197,79 +183,32 @@ def grade_one(student: str, upload: Path | lms.Upload, out: Path, seed: int, ext
         proc.wait()
     finally:
         children.finished(proc)
-    graded = load_results(target) if _stamp(target / "results.json") != before else None
+    graded = results.load(target) if _stamp(target / "results.json") != before else None
     if graded is None and children.stopped.is_set():  # killed by the batch's stop: the rerun grades this student
         if regrade:
             shutil.rmtree(target, ignore_errors=True)
         return None
     if graded is None and timed_out:
         graded = timed_out_results(budget, time.monotonic() - start, seed)
-        results.write_atomic(target / "results.json", graded)
+        results.write(target, graded)
     elif graded is None:  # the grading process itself failed: still record a valid, explained grade
         message = f"grading failed (exit {proc.returncode}): {(stderr or '').strip()[-STDERR_CHARS:]}"
         graded = results.build([], message, 0.0, 0.0, {"grader_error": message})
-        results.write_atomic(target / "results.json", graded)
+        results.write(target, graded)
     return _promote(target, final, graded) if regrade else graded
 
 
 def _promote(new: Path, final: Path, graded: dict) -> dict:
     """Put a completed regrade in place of the previous grading (whose results.json is kept beside it as
     previous_results.json), atomically; a grader error never replaces a grade. Returns the results in force."""
-    previous = load_results(final)
-    if graded.get("extra_data", {}).get("grader_error") and not needs_grading(previous):
+    previous = results.load(final)
+    if graded.get("extra_data", {}).get("grader_error") and not results.needs_grading(previous):
         shutil.rmtree(new, ignore_errors=True)
         return previous
     shutil.copyfile(final / "results.json", new / "previous_results.json")
     exchange(new, final)
     shutil.rmtree(new, ignore_errors=True)  # now the previous grading
     return graded
-
-
-def exchange(a: Path, b: Path) -> None:
-    """Swap two folders atomically (renameat2 RENAME_EXCHANGE), so readers see one grading or the other."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, f"cannot swap {a} and {b}: {os.strerror(error)}")
-
-
-def gradebook_rows(graded: dict[str, dict | None]) -> tuple[list[str], list[list]]:
-    """Header and rows of the gradebook, from each student's results (None: not graded yet)."""
-    header, rows = ["student", "total"], []
-    tests: list[str] = []
-    for data in graded.values():
-        for test in (data or {}).get("tests", []):
-            if test["name"] not in tests:
-                tests.append(test["name"])
-    header += tests + ["test_accuracy", "status", "reason", "lms", "lms_id", "late"]
-    for student, data in graded.items():
-        if data is None:
-            rows.append([student, "", *[""] * len(tests), "", "not graded", "", "", "", ""])
-            continue
-        scores = {t["name"]: t["score"] for t in data.get("tests", [])}
-        status = classify(data)
-        facts = data.get("extra_data", {}).get("lms") or {}
-        rows.append([student, data["score"], *[scores.get(t, "") for t in tests],
-                     data.get("leaderboard", [{}])[0].get("value", ""), status.name, status.reason,
-                     facts.get("lms", ""), facts.get("id", ""), "late" if facts.get("late") else ""])
-    return header, rows
-
-
-def needs_grading(data: dict | None) -> bool:
-    """True unless ``data`` is the results of a grading that completed (grader errors are retried)."""
-    return data is None or bool(data.get("extra_data", {}).get("grader_error"))
-
-
-def status_of(data: dict) -> str:
-    """The gradebook's status of one student's results (``autograder.grading.status.classify``)."""
-    return classify(data).name
-
-
-def write_gradebook(out: Path, graded: dict[str, dict | None]) -> Path:
-    header, rows = gradebook_rows(graded)
-    path = Path(out) / GRADEBOOK
-    results.write_text_atomic(path, csv_text([header, *rows]))
-    return path
 
 
 def _on_signals(handler) -> dict:
@@ -297,7 +236,7 @@ def plan(found: dict[str, Path], graded: dict[str, dict | None], force: bool = F
         data = graded[student]
         if data is None:
             todo[student] = "new"
-        elif needs_grading(data):
+        elif results.needs_grading(data):
             todo[student] = "grader error"
         elif force or only is not None:
             todo[student] = "forced"
@@ -313,18 +252,16 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
     ``force``; only the students named in ``only``, regraded); return the gradebook's path and each student's
     results. ``shard`` (index, count) limits the class to that share (``autograder.classops.shard``). Raises
     ``Interrupted`` (after writing the gradebook) when SIGINT or SIGTERM stopped it."""
-    from autograder.classops.shard import share
-
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     found = uploads(folder, out)
     found = {s: found[s] for s in share(list(found), shard)}
     budget = grading_budget() if budget is None else budget
     adopt_legacy_layout(out, list(found))
-    graded = {s: load_results(student_dir(out, s)) for s in found}  # kept up to date below, read from disk once
+    graded = {s: results.load(student_dir(out, s)) for s in found}  # kept up to date below, read from disk once
     reasons = plan({s: u.path for s, u in found.items()}, graded, force, only)
     todo = {s: found[s] for s in reasons}
     changed = [s for s, why in reasons.items() if why == "changed"]
-    print((f"shard {shard[0]}/{shard[1]}: " if shard else "") + f"{len(found)} submissions, {sum(d is not None and not needs_grading(d) for d in graded.values())} already "
+    print((f"shard {shard[0]}/{shard[1]}: " if shard else "") + f"{len(found)} submissions, {sum(d is not None and not results.needs_grading(d) for d in graded.values())} already "
           f"graded, {len(todo)} to grade with -j {jobs}"
           + (terminal(f"; regrading {len(changed)} changed upload(s): {', '.join(changed)}") if changed else ""),
           flush=True)
@@ -342,19 +279,17 @@ def grade_all(folder: Path, out: Path, jobs: int = 1, base_seed: int = 0, extra_
                 graded[student], done = data, done + 1
                 write_gradebook(out, graded)
                 bar = "#" * int(20 * done / len(todo))
-                print(terminal(f"[{bar:<20}] {done}/{len(todo)}  {student}: {data['score']:g} ({status_of(data)}), "
+                print(terminal(f"[{bar:<20}] {done}/{len(todo)}  {student}: {data['score']:g} ({results.classify(data).name}), "
                                f"{time.perf_counter() - start:.0f} s"), flush=True)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if children.stopped.is_set():
-        graded = {s: load_results(student_dir(out, s)) for s in found}  # what is on disk, nothing else
+        graded = {s: results.load(student_dir(out, s)) for s in found}  # what is on disk, nothing else
         write_gradebook(out, graded)
-        raise Interrupted(sum(not needs_grading(d) for d in graded.values()))
+        raise Interrupted(sum(not results.needs_grading(d) for d in graded.values()))
     path = write_gradebook(out, graded)
     try:  # the class dashboard; a failure there never loses the gradebook
-        from autograder.report import render_class
-
         print(terminal(f"wrote {render_class(out, stale_only=True)}"), flush=True)
     except Exception as error:  # noqa: BLE001
         print(terminal(f"warning: no class dashboard ({type(error).__name__}: {error})"), file=sys.stderr)

@@ -22,7 +22,7 @@
    comment        the TA's comment from rubric_scores.csv, as typed
    ============== ==============================================================
 
-The notes also list students whose upload has no REPORT.md or the untouched template (``status.writeup_problem``).
+The notes also list students whose upload has no REPORT.md or the untouched template (``results.writeup_problem``).
 
 Every CSV cell the kit writes is neutralised against formula injection (``untrusted.csv_cell``: a leading
 ``= + - @``, tab or CR gets a single quote) and read back with the quote removed.
@@ -35,17 +35,15 @@ from __future__ import annotations
 import csv
 import math
 import re
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.classops.batch import graded_folders
-from autograder.grading.grade import load_results
-from autograder.grading.results import write_text_atomic
-from autograder.grading.status import writeup_problem
+from autograder.atomic import write_text_atomic
+from autograder.classops.outputs import graded_folders
+from autograder.classops.rubric import Criterion, load_rubric
+from autograder.grading import results
 from autograder.untrusted import csv_text, csv_value
 
-RUBRIC_FILE = Path(__file__).with_name("rubric.toml")
+GRADEBOOK = "gradebook.csv"
 SCORES_NAME = "rubric_scores.csv"
 GRADES_NAME = "grades.csv"
 COMMENT = "comment"
@@ -53,38 +51,6 @@ COMMENT = "comment"
 
 class GradebookError(Exception):
     """A problem a TA must fix; the message says what and where."""
-
-
-@dataclass(frozen=True)
-class Criterion:
-    id: str
-    title: str
-    points: float
-    description: str = ""
-
-
-def load_rubric(path: Path = RUBRIC_FILE) -> list[Criterion]:
-    try:
-        raw = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise GradebookError(f"{path}: cannot read the rubric ({error})") from None
-    criteria = []
-    for n, entry in enumerate(raw.get("criterion", []), start=1):
-        try:
-            c = Criterion(str(entry["id"]), str(entry.get("title", entry["id"])), float(entry["points"]),
-                          str(entry.get("description", "")))
-        except (KeyError, TypeError, ValueError) as error:
-            raise GradebookError(f"{path}: criterion #{n} needs an id and numeric points ({error})") from None
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c.id) or c.id in ("student", COMMENT):
-            raise GradebookError(f"{path}: criterion id {c.id!r} must be letters, digits and underscores")
-        if not c.points > 0:
-            raise GradebookError(f"{path}: criterion {c.id!r} must be worth more than 0 points")
-        criteria.append(c)
-    if not criteria:
-        raise GradebookError(f"{path}: no [[criterion]] entries")
-    if len({c.id for c in criteria}) != len(criteria):
-        raise GradebookError(f"{path}: criterion ids must be unique")
-    return criteria
 
 
 def graded_students(graded: Path) -> list[str]:
@@ -209,8 +175,8 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
     out_rows, incomplete, writeups = [], [], {}
     folders = graded_folders(graded)
     for student in students:
-        data = load_results(folders[student]) or {}
-        problem = writeup_problem(data)
+        data = results.load(folders[student]) or {}
+        problem = results.writeup_problem(data)
         if problem:
             writeups.setdefault(problem, []).append(student)
         auto = float(data.get("score", 0) or 0)
@@ -230,3 +196,33 @@ def merge(graded: Path, rubric: list[Criterion] | None = None) -> tuple[Path, li
     for problem, who in sorted(writeups.items()):
         notes.append(f"{problem}: {len(who)} student(s): {', '.join(who[:10])}" + (" ..." if len(who) > 10 else ""))
     return path, notes
+
+
+def gradebook_rows(graded: dict[str, dict | None]) -> tuple[list[str], list[list]]:
+    """Header and rows of gradebook.csv (the autograder's record: each test's score, the status and its reason,
+    the LMS facts), from each student's results (None: not graded yet)."""
+    header, rows = ["student", "total"], []
+    tests: list[str] = []
+    for data in graded.values():
+        for test in (data or {}).get("tests", []):
+            if test["name"] not in tests:
+                tests.append(test["name"])
+    header += tests + ["test_accuracy", "status", "reason", "lms", "lms_id", "late"]
+    for student, data in graded.items():
+        if data is None:
+            rows.append([student, "", *[""] * len(tests), "", "not graded", "", "", "", ""])
+            continue
+        scores = {t["name"]: t["score"] for t in data.get("tests", [])}
+        status, facts = results.classify(data), results.lms_facts(data)
+        rows.append([student, data["score"], *[scores.get(t, "") for t in tests],
+                     data.get("leaderboard", [{}])[0].get("value", ""), status.name, status.reason,
+                     facts.get("lms", ""), facts.get("id", ""), "late" if facts.get("late") else ""])
+    return header, rows
+
+
+def write_gradebook(out: Path, graded: dict[str, dict | None]) -> Path:
+    """Write ``out/gradebook.csv`` for ``graded`` (student -> results, None: not graded yet)."""
+    header, rows = gradebook_rows(graded)
+    path = Path(out) / GRADEBOOK
+    write_text_atomic(path, csv_text([header, *rows]))
+    return path

@@ -21,13 +21,16 @@ autograder's. Cells go through ``untrusted.csv_text`` (formula neutralising).
 """
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 from pathlib import Path
 
-from autograder.classops.batch import graded_folders
-from autograder.grading.grade import load_results
-from autograder.grading.results import write_text_atomic
-from autograder.untrusted import csv_text
+from autograder.atomic import write_text_atomic
+from autograder.classops.gradebook import GRADES_NAME
+from autograder.classops.outputs import load_class
+from autograder.classops.rubric import load_rubric
+from autograder.grading import results
+from autograder.untrusted import csv_text, csv_value
 
 LMSES = ("canvas", "moodle")
 DEFAULT_ASSIGNMENT = "MNIST MLP"
@@ -42,11 +45,6 @@ class ExportError(Exception):
 
 def _totals(graded: Path) -> dict[str, tuple[str, str]]:
     """Student -> (score, maximum) from grades.csv when the write-up is merged there."""
-    import csv
-
-    from autograder.classops.gradebook import GRADES_NAME, load_rubric
-    from autograder.untrusted import csv_value
-
     path = graded / GRADES_NAME
     if not path.is_file():
         return {}
@@ -58,9 +56,9 @@ def _totals(graded: Path) -> dict[str, tuple[str, str]]:
 def rows(graded: Path, lms: str) -> tuple[list[tuple[dict, str, str]], list[str]]:
     """(extra_data.lms facts, score, maximum) for each student of ``lms``; and the students left out."""
     totals, found, skipped = _totals(Path(graded)), [], []
-    for student, folder in graded_folders(graded).items():
-        data = load_results(folder) or {}
-        facts = data.get("extra_data", {}).get("lms") or {}
+    for student, data in load_class(graded).items():
+        data = data or {}
+        facts = results.lms_facts(data)
         if facts.get("lms") != lms or not facts.get("id"):
             skipped.append(student)
             continue

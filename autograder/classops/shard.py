@@ -20,8 +20,10 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from autograder.classops.batch import STUDENTS, exchange, graded_folders, write_gradebook
-from autograder.grading.grade import load_results
+from autograder.classops.gradebook import write_gradebook
+from autograder.classops.outputs import STUDENTS, exchange, graded_folders, load_class
+from autograder.grading import results
+from autograder.report import render_class
 
 SPEC = re.compile(r"^(\d+)/(\d+)$")
 
@@ -74,7 +76,7 @@ def merge(out: Path, shard_outs: list[Path]) -> tuple[Path, dict[str, dict | Non
         if not Path(shard_out).is_dir():
             raise ShardError(f"{shard_out} is not a grade-all output folder")
         for student, folder in graded_folders(shard_out).items():
-            if student in sources and load_results(sources[student]) != load_results(folder):
+            if student in sources and results.load(sources[student]) != results.load(folder):
                 raise ShardError(f"{student} was graded in {sources[student].parent.parent} and in {shard_out} with "
                                  "different results: remove one of them")
             sources.setdefault(student, folder)
@@ -83,10 +85,8 @@ def merge(out: Path, shard_outs: list[Path]) -> tuple[Path, dict[str, dict | Non
     (out / STUDENTS).mkdir(mode=0o700, parents=True, exist_ok=True)
     for student, folder in sorted(sources.items()):
         _place(folder, out / STUDENTS / student)
-    graded = {s: load_results(f) for s, f in graded_folders(out).items()}
+    graded = load_class(out)
     path = write_gradebook(out, graded)
-    from autograder.report import render_class
-
     render_class(out, stale_only=True)
     return path, graded
 
@@ -94,7 +94,7 @@ def merge(out: Path, shard_outs: list[Path]) -> tuple[Path, dict[str, dict | Non
 def _place(source: Path, target: Path) -> None:
     """Put a copy of ``source`` at ``target``; a different grading already there is swapped out atomically and
     kept as ``target``'s previous_results.json (nothing graded is lost)."""
-    if source.resolve() == target.resolve() or (target.is_dir() and load_results(target) == load_results(source)
+    if source.resolve() == target.resolve() or (target.is_dir() and results.load(target) == results.load(source)
                                                  and (target / "report.html").is_file()):
         return
     staging = target.with_name(f".merge-{target.name}")

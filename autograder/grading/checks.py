@@ -8,6 +8,7 @@ import pytest
 
 from autograder.grading.remote import StudentError, WorkerError
 from autograder.grading.scoring import GRADED, CheckOutcome
+from tests_public import NotImplementedYet
 
 from autograder import ROOT
 SUITES = {"public": ROOT / "tests_public", "hidden": ROOT / "tests_hidden"}
@@ -50,7 +51,8 @@ class Collector:
             self.outcomes.append(CheckOutcome(
                 name=item.name, function=function, hidden=hidden, passed=report.passed,
                 message=failure_message(error, hidden) if error is not None and not report.passed else "",
-                timed_out=isinstance(error, WorkerError) and error.timed_out))
+                timed_out=isinstance(error, WorkerError) and error.timed_out,
+                not_implemented=isinstance(error, (NotImplementedError, NotImplementedYet))))
 
 
 def run_checks(proxy: object, seed: int, functions: tuple[str, ...] = GRADED,

@@ -6,7 +6,6 @@ message and the points it earned. An error in the grader itself is reported the 
 """
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import time
@@ -20,8 +19,6 @@ from data.idx import load_mnist
 from solution import train as kit_train
 
 
-TRAINING_TEST = "training run on MNIST"
-
 
 @dataclass
 class Options:
@@ -29,12 +26,7 @@ class Options:
     level: str = "auto"            # sandbox isolation: auto, bubblewrap or unprivileged
     training: bool = True
     scoring: scoring.Scoring = field(default_factory=scoring.load)
-
-
-def _zero(reason: str, sc: scoring.Scoring) -> list[scoring.TestResult]:
-    """Every test at zero, with one reason (used when nothing of the submission could run)."""
-    return scoring.function_results([], sc, reason) + [scoring.TestResult(
-        TRAINING_TEST, 0, sc.training.points, "failed", reason, sc.visibility.training, "6.1")]
+    lms_facts: dict | None = None  # what the LMS said about the upload (id, lateness), recorded as extra_data.lms
 
 
 def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scoring.Scoring) -> scoring.TestResult:
@@ -53,13 +45,13 @@ def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scor
                      f"the gradient, so the credit follows the accuracy.")
     curve = "\n".join(f"  epoch {e.epoch}: train loss {e.train_loss:.4f}, test accuracy {100 * e.test_accuracy:.2f}%"
                       for e in outcome.history.epochs)
-    return scoring.TestResult(TRAINING_TEST, points, t.points,
+    return scoring.TestResult(scoring.TRAINING_TEST, points, t.points,
                               "passed" if points == t.points else "failed", text + ("\n" + curve if curve else ""),
                               sc.visibility.training, "6.1", ["timed out"] if outcome.timed_out else [])
 
 
-def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> tuple[list, float, str]:
-    """Run checks and training in sandboxes; return (tests, accuracy, notes for the student)."""
+def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> tuple[list, list, float, str]:
+    """Run checks and training in sandboxes; return (tests, check outcomes, accuracy, notes for the student)."""
     sc = options.scoring
     limits = sc.sandbox_limits()
     notes = []
@@ -69,7 +61,7 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
         if not remote.hello.get("ok"):
             message = str(remote.hello.get("error"))
             extra["worker_output"], extra["import_error"] = remote.output(), message
-            return _zero(message, sc), 0.0, message
+            return scoring.zero_results(message, sc), [], 0.0, message
         outcomes = checks.run_checks(MlpProxy(remote), seed)
         extra["worker_output"] = remote.output()
     tests = scoring.function_results(outcomes, sc)
@@ -95,7 +87,7 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
         if outcome.history.epochs:
             kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run")
         tests.append(_training_result(outcome, faithful, sc))
-    return tests, accuracy, "\n".join(notes)
+    return tests, outcomes, accuracy, "\n".join(notes)
 
 
 def grade(upload: Path, out: Path, options: Options | None = None) -> dict:
@@ -104,45 +96,35 @@ def grade(upload: Path, out: Path, options: Options | None = None) -> dict:
     sc = options.scoring
     start = time.perf_counter()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    extra: dict = {"seed": seed, "isolation": "none (nothing ran)"}
+    extra: dict = {"seed": seed, "isolation": "none (nothing ran)"} | ({"lms": options.lms_facts} if options.lms_facts else {})
+    outcomes: list[scoring.CheckOutcome] = []
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     staged_dir = out / "submission"
     shutil.rmtree(staged_dir, ignore_errors=True)
     try:
         staged = intake.stage(Path(upload), staged_dir)
         extra["intake_notes"] = staged.notes
+        extra["startup_files"] = staged.startup_files
         extra["files_sha256"] = staged.sha256  # what was graded, byte for byte: grade-all regrades on a change
         if staged.error:
-            tests, accuracy, output = _zero(staged.error, sc), 0.0, staged.error
+            tests, accuracy, output = scoring.zero_results(staged.error, sc), 0.0, staged.error
         else:
             report = static_checks.check_source(staged_dir / "mlp.py")
             extra["static_findings"] = [list(f) for f in report.findings]
             if report.blocking:
-                tests, accuracy, output = _zero(report.summary(), sc), 0.0, report.summary()
+                tests, accuracy, output = scoring.zero_results(report.summary(), sc), 0.0, report.summary()
             else:
-                tests, accuracy, output = _run(staged_dir, out, options, seed, extra)
+                tests, outcomes, accuracy, output = _run(staged_dir, out, options, seed, extra)
                 output = "\n".join(filter(None, [report.summary() if report.findings else "", output]))
         output = "\n".join(filter(None, [output] + [f"Note: {n}" for n in staged.notes]))
     except Exception as error:  # a grader bug must still produce a valid grade and a clear message
         extra["grader_error"] = traceback.format_exc()[-4000:]
-        tests, accuracy = _zero(f"The autograder hit an internal error ({type(error).__name__}: {error}); "
-                                f"course staff have been told and will regrade.", sc), 0.0
+        reason = (f"The autograder hit an internal error ({type(error).__name__}: {error}); course staff have been "
+                  "told and will regrade.")
+        tests, outcomes, accuracy = scoring.zero_results(reason, sc), [], 0.0
         output = tests[0].output
     output = (output + "\n\n" if output else "") + ("Passing the public tests does not guarantee full marks: "
                                                    "hidden tests and the training run count too.")
-    data = results.build(tests, output, time.perf_counter() - start, accuracy, extra)
-    results.write_atomic(out / "results.json", data)
-    try:  # report.html/.md next to results.json; a failure there never loses the grade
-        from autograder.report import try_render_submission
-
-        try_render_submission(out)
-    except Exception:  # noqa: BLE001
-        pass
+    data = results.build(tests, output, time.perf_counter() - start, accuracy, extra, outcomes)
+    results.write(out, data)
     return data
-
-
-def load_results(out: Path) -> dict | None:
-    try:
-        return json.loads((out / "results.json").read_text())
-    except (OSError, ValueError):
-        return None

@@ -78,6 +78,7 @@ class Staged:
     notes: list[str] = field(default_factory=list)  # one human sentence each
     error: str | None = None
     sha256: dict[str, str] = field(default_factory=dict)  # name in dest -> SHA-256 of exactly what was staged
+    startup_files: list[str] = field(default_factory=list)  # ignored files Python or pytest would run at start-up
 
     @property
     def ok(self) -> bool:
@@ -121,6 +122,7 @@ def stage(upload: Path, dest: Path, limits: IntakeLimits = IntakeLimits()) -> St
         _stage(upload, staged, limits)
     finally:  # names from the upload reach terminals, Markdown and HTML: no control character in any message
         staged.notes[:] = [printable(n, keep="") for n in staged.notes]
+        staged.startup_files[:] = [printable(n, keep="") for n in staged.startup_files]
         staged.error = None if staged.error is None else printable(staged.error, keep="")
     return staged
 
@@ -135,13 +137,13 @@ def staged_sha256(upload: Path, limits: IntakeLimits = IntakeLimits()) -> dict[s
 def _stage(upload: Path, staged: Staged, limits: IntakeLimits) -> None:
     try:
         if upload.is_dir():
-            contents = _collect(_folder_entries(upload, limits, staged.notes), limits, staged.notes)
+            contents = _collect(_folder_entries(upload, limits, staged.notes), limits, staged)
         elif upload.is_file() and upload.suffix == ".py":  # a lone file, e.g. an LMS's "smith_123_mlp.py"
             if upload.name != "mlp.py":
                 staged.notes.append(f"graded the lone file {upload.name} as mlp.py")
-            contents = _collect([_disk_entry(upload, ("mlp.py",))], limits, staged.notes)
+            contents = _collect([_disk_entry(upload, ("mlp.py",))], limits, staged)
         elif upload.is_file():
-            contents = _read_zip(upload, limits, staged.notes)
+            contents = _read_zip(upload, limits, staged)
         else:
             raise Rejected(f"the upload {upload.name} is neither a folder nor a file")
     except Rejected as error:
@@ -150,9 +152,9 @@ def _stage(upload: Path, staged: Staged, limits: IntakeLimits) -> None:
     _write(staged, contents)
 
 
-def _collect(entries: list[Entry], limits: IntakeLimits, notes: list[str]) -> list[tuple[str, bytes]]:
+def _collect(entries: list[Entry], limits: IntakeLimits, staged: Staged) -> list[tuple[str, bytes]]:
     """Choose, then read (bounded) and validate: (name in dest, content) pairs, mlp.py first."""
-    return _read_plan(_plan(entries, limits, notes), limits, notes)
+    return _read_plan(_plan(entries, limits, staged), limits, staged.notes)
 
 
 def _write(staged: Staged, contents: list[tuple[str, bytes]]) -> None:
@@ -165,7 +167,7 @@ def _write(staged: Staged, contents: list[tuple[str, bytes]]) -> None:
 
 
 # ============================================================================ zips
-def _read_zip(upload: Path, limits: IntakeLimits, notes: list[str]) -> list[tuple[str, bytes]]:
+def _read_zip(upload: Path, limits: IntakeLimits, staged: Staged) -> list[tuple[str, bytes]]:
     size = upload.stat().st_size
     if size > limits.max_upload_bytes:
         raise Rejected(f"the upload is {_mb(size)}, over the {_mb(limits.max_upload_bytes)} limit")
@@ -176,7 +178,7 @@ def _read_zip(upload: Path, limits: IntakeLimits, notes: list[str]) -> list[tupl
     _check_count(_declared_count(upload), limits)  # before ZipFile() builds one object per member
     try:
         with zipfile.ZipFile(upload) as archive:
-            return _collect(_zip_entries(archive, limits, notes), limits, notes)
+            return _collect(_zip_entries(archive, limits, staged.notes), limits, staged)
     except UnicodeDecodeError:
         raise Rejected("the zip is malformed: a file name is marked UTF-8 but is not; re-create the zip") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error,
@@ -353,8 +355,9 @@ def _skipped_dir(name: str) -> bool:
 
 
 # ============================================================================ choosing files
-def _plan(entries: list[Entry], limits: IntakeLimits, notes: list[str]) -> list[tuple[str, Entry]]:
+def _plan(entries: list[Entry], limits: IntakeLimits, staged: Staged) -> list[tuple[str, Entry]]:
     """(name in dest, entry) for mlp.py, then REPORT.md and images; notes for everything left out."""
+    notes = staged.notes
     entries = _drop_skipped(entries, notes)
     roots = _roots(entries)
     considered: set[int] = set()  # ids of entries already explained by a note or chosen
@@ -365,7 +368,9 @@ def _plan(entries: list[Entry], limits: IntakeLimits, notes: list[str]) -> list[
     report = _pick_report(entries, roots, source, limits, notes, considered)
     plan += [("REPORT.md", report)] if report else []
     plan += _pick_images(entries, limits, notes, considered)
-    _note_ignored([e for e in entries if id(e) not in considered], notes)
+    ignored = [e for e in entries if id(e) not in considered]
+    _note_ignored(ignored, notes)
+    staged.startup_files = [e.path for e in ignored if _startup(e)]
     return plan
 
 
@@ -467,10 +472,15 @@ def _image_name(image: Entry, taken: set[str]) -> str:
     return name
 
 
+def _startup(entry: Entry) -> bool:
+    """A file Python or pytest would run at start-up (never copied: flagged for the TA)."""
+    return entry.name in STARTUP_REASONS or entry.name.endswith(".pth")
+
+
 def _note_ignored(ignored: list[Entry], notes: list[str]) -> None:
     """One note per ignored Python-ish file (the risky ones first), then a summary of the rest."""
     pythonish = [e for e in ignored if _ignore_reason(e) is not None]
-    pythonish.sort(key=lambda e: (e.name not in STARTUP_REASONS and not e.name.endswith(".pth"), e.parts))
+    pythonish.sort(key=lambda e: (not _startup(e), e.parts))
     for entry in pythonish[:MAX_NOTED_FILES]:
         notes.append(f"ignored {entry.path}: {_ignore_reason(entry)}")
     if len(pythonish) > MAX_NOTED_FILES:

@@ -11,13 +11,15 @@ import sys
 import traceback
 from pathlib import Path
 
+from autograder.classops.outputs import graded_folders
+from autograder.classops.rubric import load_rubric
+from autograder.report import dashboard
 from autograder.report.similarity import DEFAULT_THRESHOLD
+from autograder.report.submission import render
 from autograder.untrusted import terminal
 
 
 def render_submission(out: Path) -> Path:
-    from autograder.report.submission import render
-
     return render(Path(out))
 
 
@@ -42,11 +44,6 @@ def _stale(folder: Path) -> bool:
 def render_class(graded: Path, threshold: float = DEFAULT_THRESHOLD, stale_only: bool = False) -> Path:
     """Render each student's report (only missing or out-of-date ones with ``stale_only``), then
     ``graded/index.html``; a student whose report fails is noted on the dashboard."""
-    from autograder.classops.batch import graded_folders
-    from autograder.classops.gradebook import load_rubric
-    from autograder.report import dashboard
-    from autograder.report.submission import render
-
     graded = Path(graded)
     try:
         rubric = load_rubric()

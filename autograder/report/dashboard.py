@@ -7,22 +7,18 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from autograder.classops.batch import STUDENTS, graded_folders
+from autograder.atomic import write_text_atomic
+from autograder.classops.outputs import STUDENTS, graded_folders
+from autograder.grading import results
+from autograder.grading.results import NOTHING_RAN, STATUSES, accuracy, classify, max_score
 from autograder.report import similarity
 from autograder.report.common import data_uri, esc, page
-from autograder.report.submission import accuracy, load, max_score
-from autograder.grading.results import write_text_atomic
-from autograder.grading.status import NOTHING_RAN, STATUSES, STUB_SIGN, classify, writeup_problem
 
-FAILED_LINE = re.compile(r"^- (FAILED|TIMED OUT) ([^:\n]+?)(?::\s*(.*))?$", re.MULTILINE)
-PARAMETERS = re.compile(r"\[.*\]$")
-STARTUP_FILES = ("conftest.py", "sitecustomize.py", "usercustomize.py", "numpy.py", ".pth")
 TOP_FAILED = 15
 STATUS_CLASS = {"graded": "pass", "not attempted": "muted", "timed out": "warn", "grader error": "warn"}
 
@@ -87,53 +83,6 @@ def _histogram(values: list[float], bins: list[float], title: str, xlabel: str) 
     return data_uri(buffer.getvalue())
 
 
-def failed_checks(tests: list[dict]) -> list[tuple[str, str]]:
-    """(check, first message line) for each failed check in a results' tests; parameters are dropped."""
-    found = []
-    for test in tests:
-        if test.get("status") == "passed":
-            continue
-        group = test["name"].replace(" tests)", ")")
-        lines = FAILED_LINE.findall(test.get("output", ""))
-        if lines:
-            for kind, name, message in lines:
-                base = PARAMETERS.sub("", name.strip())
-                found.append((f"{group}: {base}" + (" (timed out)" if kind == "TIMED OUT" else ""),
-                              (message or "").strip()))
-        elif test["name"] == "training run on MNIST":
-            found.append((test["name"], test.get("output", "").split("\n", 1)[0]))
-    return found
-
-
-def flags_of(data: dict) -> list[str]:
-    """Reasons to look at a submission more closely (without similarity, computed class-wide)."""
-    extra = data.get("extra_data", {})
-    flags = []
-    if extra.get("grader_error"):
-        flags.append("grader error: " + str(extra["grader_error"]).strip().splitlines()[-1][:200])
-    banned = [f for f in extra.get("static_findings", []) if f and f[0] == "banned"]
-    if banned:
-        flags.append("banned import: " + "; ".join(str(f[2] if len(f) > 2 else f) for f in banned)[:300])
-    if any("timed out" in t.get("tags", []) for t in data.get("tests", [])):
-        flags.append("timed out")
-    if (extra.get("training") or {}).get("verdict") == "audit failed":
-        flags.append("training audit failed (state changed outside the tested update)")
-    suspicious = [f for f in extra.get("static_findings", []) if f and f[0] == "suspicious"]
-    if suspicious:
-        flags.append("suspicious code: " + "; ".join(
-            (f"line {f[1]}: " if isinstance(f[1], int) else "") + str(f[2] if len(f) > 2 else "")
-            for f in suspicious)[:400])
-    startup = [n for n in extra.get("intake_notes", []) if any(s in n for s in STARTUP_FILES)]
-    if startup:
-        flags.append("upload held start-up files: " + "; ".join(startup)[:300])
-    writeup = writeup_problem(data)
-    if writeup:
-        flags.append(writeup)
-    if (extra.get("lms") or {}).get("late"):
-        flags.append("late submission")
-    return flags
-
-
 def _stamp() -> str:
     """When the page was generated: ``SOURCE_DATE_EPOCH`` (UTC) when set, so that two renderings of the same
     grades (a sharded class merged, an unsharded run) can be the same bytes; else now."""
@@ -181,14 +130,15 @@ def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD,
     folders = graded_folders(graded)
     loaded = {}
     for student, folder in folders.items():
-        try:
-            loaded[student] = load(folder)
-        except (OSError, ValueError) as error:
-            problems[student] = f"unreadable results.json ({type(error).__name__})"
+        data = results.load(folder)
+        if data is None:
+            problems[student] = "unreadable results.json"
+        else:
+            loaded[student] = data
     flags: dict[str, list[str]] = {}
     for student, data in list(loaded.items()):
         try:
-            flags[student] = flags_of(data)
+            flags[student] = results.flags(data)
         except Exception as error:  # noqa: BLE001
             problems[student] = f"results.json not understood ({type(error).__name__}: {error})"
             del loaded[student]
@@ -205,8 +155,7 @@ def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD,
     for student, data in loaded.items():
         try:
             total, top, acc, status = float(data.get("score", 0)), max_score(data), accuracy(data), classify(data)
-            failed = [] if status.name in NOTHING_RAN + ("not attempted",) else [
-                (check, message) for check, message in failed_checks(data.get("tests", [])) if STUB_SIGN not in message]
+            failed = [] if status.name in NOTHING_RAN + ("not attempted",) else results.failed_checks(data)
             row = (f'<tr data-status="{esc(status.name)}"><td data-value="{esc(student)}">'
                    f"{_link(folders[student], student)}</td>"
                    f'<td class="num" data-value="{total:g}">{total:g} / {top:g}</td>'

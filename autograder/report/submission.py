@@ -8,37 +8,16 @@ written next to ``results.json`` from what the grader left in that folder:
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-from autograder.grading import scoring
-from autograder.grading.results import write_text_atomic
+from autograder.atomic import write_text_atomic
+from autograder.classops.rubric import load_rubric
+from autograder.grading import results, scoring
+from autograder.grading.results import MAX_OUTPUT_CHARS, accuracy, max_score
 from autograder.report.common import esc, md_cell, md_fence, page, png_uri, render_markdown
-from autograder.grading.status import NOTHING_RAN, classify, one_reason
 
 MAX_CODE_CHARS = 300_000
-MAX_OUTPUT_CHARS = 20_000
-TRAINING_TEST = "training run on MNIST"
-
-
-def load(out: Path) -> dict:
-    return json.loads((out / "results.json").read_text())
-
-
-def max_score(data: dict) -> float:
-    return round(sum(t.get("max_score", 0) for t in data.get("tests", [])), 2) or 100
-
-
-def accuracy(data: dict) -> float | None:
-    """Test accuracy in percent, or None when no training run happened."""
-    trained = "training" in data.get("extra_data", {}) or any(t["name"] == TRAINING_TEST for t in data.get("tests", []))
-    if not trained:
-        return None
-    try:
-        return float(data["leaderboard"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
 
 
 def _lms_text(facts: dict) -> str:
@@ -48,13 +27,6 @@ def _lms_text(facts: dict) -> str:
     parts += [f"submitted {facts['submitted_at']}"] if facts.get("submitted_at") else []
     parts += [f"{facts['previous_submissions']} earlier submission(s)"] if facts.get("previous_submissions") else []
     return ", ".join(p for p in parts if p)
-
-
-def _banner(data: dict) -> str | None:
-    """The one reason every test scored 0 when nothing of the code could be graded (shown once, not per test)."""
-    if classify(data).name not in NOTHING_RAN:
-        return None
-    return one_reason(data) or str(data.get("extra_data", {}).get("import_error") or "") or None
 
 
 def _bar() -> float:
@@ -140,7 +112,7 @@ def render_html(out: Path, data: dict, rubric=None) -> str:
     total, top = data.get("score", 0), max_score(data)
     acc, bar = accuracy(data), _bar()
     failed = [t for t in data.get("tests", []) if t.get("status") != "passed"]
-    status, banner = classify(data), _banner(data)
+    status, banner = results.classify(data), results.banner(data)
     parts = [f'<h1>Report: <span id="student">{esc(student)}</span></h1>']
     if banner:
         parts.append(f'<div class="writeup" id="banner"><p class="fail"><b>{esc(status.name)}</b>: nothing of mlp.py '
@@ -243,9 +215,9 @@ def render_markdown_report(out: Path, data: dict) -> str:
     lines += [f"| {md_cell(t['name'])} | {t['score']:g} / {t['max_score']:g} | {md_cell(t.get('status', ''))} |"
               for t in data.get("tests", [])]
     failed = [t for t in data.get("tests", []) if t.get("status") != "passed"]
-    banner = _banner(data)
+    banner = results.banner(data)
     if banner:
-        lines += ["", f"### {md_cell(classify(data).name)}: every test scored 0 for this one reason", "",
+        lines += ["", f"### {md_cell(results.classify(data).name)}: every test scored 0 for this one reason", "",
                   md_fence(banner[:MAX_OUTPUT_CHARS])]
     elif failed:
         lines += ["", "### Failing checks"]
@@ -260,10 +232,10 @@ def render_markdown_report(out: Path, data: dict) -> str:
 def render(out: Path, rubric=None) -> Path:
     """Write ``out/report.html`` and ``out/report.md`` from ``out/results.json``; return the HTML's path."""
     out = Path(out)
-    data = load(out)
+    data = results.load(out)
+    if data is None:
+        raise ValueError(f"{out}: no readable {results.NAME}")
     if rubric is None:
-        from autograder.classops.gradebook import load_rubric
-
         try:
             rubric = load_rubric()
         except Exception:  # noqa: BLE001 - the report is still useful without the rubric
