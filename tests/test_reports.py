@@ -25,6 +25,7 @@ from autograder.grading import results
 from autograder.__main__ import main as cli
 from autograder.report import render_submission, similarity, try_render_submission
 from autograder.report.common import render_markdown
+from autograder.grading.scoring import CheckOutcome
 from autograder.grading.scoring import TestResult as Result
 from submissions import make_submission
 
@@ -72,14 +73,15 @@ def renamed_copy(source: str) -> str:
     return re.sub(r"  # .*$", "", source, flags=re.MULTILINE)
 
 
-def fake_results(folder: Path, score_tests: list[Result], accuracy: float | None = None, **extra) -> Path:
+def fake_results(folder: Path, score_tests: list[Result], accuracy: float | None = None,
+                 checks: list[CheckOutcome] = (), **extra) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     extra.setdefault("isolation", "bubblewrap")
     extra.setdefault("seed", 7)
     if accuracy is not None:
         extra["training"] = {"seconds": 20.0, "audits": 9, "history": {"epochs": []}}
     data = results.build(score_tests, "Passing the public tests does not guarantee full marks.", 12.3,
-                         accuracy or 0.0, extra)
+                         accuracy or 0.0, extra, checks)
     results.write(folder, data)
     return folder
 
@@ -446,8 +448,9 @@ def test_student_text_is_escaped_in_report_md_and_the_failed_checks_table(tmp_pa
     graded = tmp_path / "graded"
     payload = '<img src=x onerror="window.pwned=1">'
     name = "[click](javascript:alert(1))**x**"
-    out = fake_results(graded / "students" / name, simple_tests(0, f"0/12 public checks passed.\n- FAILED test_x: "
-                                                                  f"ValueError: {payload} [y](javascript:z)"))
+    message = f"ValueError: {payload} [y](javascript:z)"
+    out = fake_results(graded / "students" / name, simple_tests(0, f"0/12 public checks passed.\n- FAILED test_x: {message}"),
+                       checks=[CheckOutcome("test_x", "softmax", False, False, message)])
     render_submission(out)
     md = (out / "report.md").read_text()
     assert "## Autograder report: \\[click\\]\\(javascript:alert\\(1\\)\\)\\*\\*x\\*\\*" in md

@@ -167,3 +167,26 @@ def test_grades_csv_carries_the_tas_comments_and_the_gradebook_notes_writeup_pro
         grades = {row[0]: row for row in csv.reader(f)}
     assert grades["student"][-1] == "comment"
     assert grades["graded"][-1] == "'=1+1, see me" and grades["graded"][1:4] == ["100", "18", "118"]
+
+
+def test_per_check_outcomes_are_stored_as_facts_and_read_back():
+    checks = outcomes(stubs=("sgd_step",), failing={"softmax": "rows do not sum to 1"}, timed_out="backward")
+    data = ran(checks)
+    stored = data["extra_data"]["checks"]
+    assert len(stored) == len(checks) and set(stored[0]) == {"name", "function", "hidden", "passed", "timed_out",
+                                                             "not_implemented", "message"}
+    assert results.checks(data) == checks
+    failed = results.failed_checks(data)
+    assert ("softmax (public): test_softmax_0", "rows do not sum to 1") in failed
+    assert ("backward (hidden): test_backward_0 (timed out)", "timed out after 10 s") in failed
+    assert not any(label.startswith("sgd_step") for label, _ in failed), "an unimplemented function is not a failure"
+
+
+def test_statuses_read_facts_not_prose():
+    """A message that merely says "not implemented" (e.g. the student's own exception text) is not a stub; a
+    check recorded as not implemented is, whatever its message."""
+    words = [CheckOutcome(c.name, c.function, c.hidden, False, "backward is not implemented yet")
+             for c in outcomes()]
+    assert classify(ran(words)).name == "graded"
+    facts = [CheckOutcome(c.name, c.function, c.hidden, False, "?", not_implemented=True) for c in outcomes()]
+    assert classify(ran(facts)) == results.Status("not attempted", "every function is the untouched stub")

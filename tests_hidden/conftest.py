@@ -6,7 +6,6 @@ The autograder sets ``config.mlp_override`` to a proxy of the sandboxed submissi
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from solution import mlp as reference_module
 from tests_hidden.checks import rng_for
+from tests_public import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,20 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         pass
 
 
-def _load(folder: Path):
-    spec = importlib.util.spec_from_file_location(f"hidden_target_{abs(hash(str(folder)))}", folder / "mlp.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def mlp(request: pytest.FixtureRequest):
     override = getattr(request.config, "mlp_override", None)
     if override is not None:
         return override
     folder = request.config.getoption("--submission") or os.environ.get("MLP_SUBMISSION") or ROOT / "assignment"
-    return _load(Path(folder).resolve())
+    return load_module(Path(folder).resolve() / "mlp.py")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import pytest
 
 from tests_hidden.checks import check, check_array, check_dtype, unchanged
 from tests_public import invoke
+from tests_public.gradcheck import probe, relative_error
 
 pytestmark = pytest.mark.backward
 
@@ -71,16 +72,12 @@ def test_numerical_gradient_on_full_network(mlp, reference, rng):
         probed = 0
         for flat in rng.permutation(params_before[key].size):
             index = np.unravel_index(flat, params_before[key].shape)
-            old = params_before[key][index]
-            params_before[key][index] = old + H
-            plus, relus_plus = _probe(reference, params_before, X, labels_before)
-            params_before[key][index] = old - H
-            minus, relus_minus = _probe(reference, params_before, X, labels_before)
-            params_before[key][index] = old
+            (plus, relus_plus), (minus, relus_minus) = probe(
+                lambda _: _probe(reference, params_before, X, labels_before), params_before[key], index, H)
             if not (np.array_equal(relus_plus, relus) and np.array_equal(relus_minus, relus)):
                 continue  # the step crosses a ReLU kink
             numeric = (plus - minus) / (2 * H)
-            error = abs(analytic[index] - numeric) / max(FLOOR, abs(analytic[index]) + abs(numeric))
+            error = relative_error(analytic[index], numeric, FLOOR)
             check(error < 1e-4, f"backward's {key} fails the numerical gradient check at index {tuple(int(i) for i in index)} (relative error {error:.2g})")
             probed += 1
             if probed == 8:

@@ -7,8 +7,12 @@ autograder also runs hidden tests and a full training run.
 """
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 import traceback
+import uuid
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Sequence
 
@@ -25,11 +29,6 @@ PUBLIC = settings(max_examples=25, deadline=None, database=None, derandomize=Tru
                   phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
                   suppress_health_check=[HealthCheck.too_slow])
 STUB = re.compile(r"\b(\w+) is not implemented yet")
-
-
-class NotImplementedYet(pytest.fail.Exception):
-    """A check failed because the function (or one it needs) is still the handout's stub; the autograder
-    records it as such (``not_implemented``), so a TA sees "not attempted" rather than a wrong answer."""
 BACKWARD_SHAPES = ("compare each product's shapes with the docstring: dW = (input of the layer).T @ dz, "
                    "dz_prev = (dz @ W.T) * relu_grad(z_prev)")
 ERROR_HINTS = {  # (function, text of the error) -> what usually causes it
@@ -103,7 +102,8 @@ def call(mlp: Any, fn: str, *args: Any, correct: Sequence[str] = ()) -> Any:
     try:
         return invoke(mlp, fn, *args, correct=correct)
     except NotImplementedError as error:  # from the module itself, or re-raised by the autograder's proxy
-        failure = NotImplementedYet(_not_implemented(fn, str(error)), pytrace=False)
+        failure = pytest.fail.Exception(_not_implemented(fn, str(error)), pytrace=False)
+        failure.not_implemented = True  # the autograder records the check as failed for an unimplemented function
     except Exception as error:  # the student's code raised (locally, or in the autograder's worker)
         if hasattr(error, "timed_out"):  # the autograder's worker timed out or died: the grader reports that itself
             raise
@@ -125,3 +125,23 @@ def require_unmodified(fn: str, name: str, before: np.ndarray, after: np.ndarray
         pytest.fail(f"{fn} modified its input {name}: it must not change its arguments "
                     f"(work on a new array, e.g. `x = x - m` instead of `x -= m`).\n"
                     f"  before: {show(before)}\n  after:  {show(after)}", pytrace=False)
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import ``path`` as a fresh module with a unique name; an import error stops the run with a few clean lines
+    (the one loader of both test suites)."""
+    if not path.is_file():
+        raise pytest.UsageError(f"no mlp.py in {path.parent}: pass --submission DIR (the folder holding mlp.py)")
+    name = f"mlp_submission_{uuid.uuid4().hex[:12]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, f"cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        return module
+    except Exception as error:  # a syntax error or a crash at import time
+        del sys.modules[name]
+        where = traceback.extract_tb(error.__traceback__)[-1:] if not isinstance(error, SyntaxError) else []
+        detail = "".join(traceback.format_list(where) + traceback.format_exception_only(type(error), error))
+    raise pytest.UsageError(f"could not import {path} (no test ran):\n{detail.rstrip()}")  # outside except

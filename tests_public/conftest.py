@@ -7,16 +7,14 @@ mlp.py is imported once, before any test: if that fails, the run stops with the 
 """
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-import traceback
-import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests_public import load_module
 
 DEFAULT_SUBMISSION = Path(__file__).resolve().parent.parent / "assignment"
 FUNCTIONS = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
@@ -56,7 +54,7 @@ def function_order(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=function_order)  # stable: within a function, the files' own order
     if getattr(config, "mlp_override", None) is None and any("mlp" in getattr(i, "fixturenames", ()) for i in items):
-        config.stash[MODULE] = load(submission_dir(config) / "mlp.py")
+        config.stash[MODULE] = load_module(submission_dir(config) / "mlp.py")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -66,25 +64,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if config.get_verbosity() < 0:  # -q hides the header, so say it once at the end
         terminalreporter.write_line(f"tested {describe(config)}; {NOTE}")
-
-
-def load(path: Path) -> ModuleType:
-    """Import ``path`` as a fresh module with a unique name; an import error stops the run with a few clean lines."""
-    if not path.is_file():
-        raise pytest.UsageError(f"no mlp.py in {path.parent}: pass --submission DIR (the folder holding mlp.py)")
-    name = f"mlp_submission_{uuid.uuid4().hex[:12]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None, f"cannot import {path}"
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-        return module
-    except Exception as error:  # a syntax error or a crash at import time
-        del sys.modules[name]
-        where = traceback.extract_tb(error.__traceback__)[-1:] if not isinstance(error, SyntaxError) else []
-        detail = "".join(traceback.format_list(where) + traceback.format_exception_only(type(error), error))
-    raise pytest.UsageError(f"could not import {path} (no test ran):\n{detail.rstrip()}")  # outside except
 
 
 @pytest.fixture(scope="session")

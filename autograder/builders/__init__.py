@@ -1,0 +1,1 @@
+"""What the kit builds from ``solution/``: student stubs, the handout, the Gradescope zip, the nbgrader course."""

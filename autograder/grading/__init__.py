@@ -1,0 +1,1 @@
+"""The grading path: one submission -> intake -> sandbox -> checks -> scores -> ``results.json``."""

@@ -108,6 +108,20 @@ def summary(data: dict) -> str:
     return "\n".join(lines)
 
 
+def malformed(data: dict) -> str | None:
+    """Why ``data`` is not results.json as the grader writes it (None: it is); readers show such a file as a
+    problem rather than guess."""
+    if not isinstance(data.get("score"), (int, float)):
+        return "no numeric score"
+    tests = data.get("tests")
+    number = (int, float)
+    if not isinstance(tests, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("score"), number)
+            and isinstance(t.get("max_score"), number) for t in tests):
+        return "its tests are not Gradescope tests (name, score, max_score)"
+    return None
+
+
 # ---------------------------------------------------------------- facts
 def extra(data: dict) -> dict:
     value = data.get("extra_data")

@@ -131,8 +131,9 @@ def render(graded: Path, threshold: float = similarity.DEFAULT_THRESHOLD,
     loaded = {}
     for student, folder in folders.items():
         data = results.load(folder)
-        if data is None:
-            problems[student] = "unreadable results.json"
+        why = "unreadable" if data is None else results.malformed(data)
+        if why:
+            problems[student] = "unreadable results.json" if data is None else f"results.json not understood ({why})"
         else:
             loaded[student] = data
     flags: dict[str, list[str]] = {}
