@@ -10,6 +10,8 @@ import random
 import shutil
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,42 +53,50 @@ def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scor
 
 
 def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> tuple[list, list, float, str]:
-    """Run checks and training in sandboxes; return (tests, check outcomes, accuracy, notes for the student)."""
+    """Run checks and training in sandboxes; return (tests, check outcomes, accuracy, notes for the student).
+
+    The training worker starts (sandbox, import of mlp.py) and MNIST loads while the checks run: the checks wait
+    on their worker's replies most of the time, so this hides most of the training phase's start-up."""
     sc = options.scoring
     limits = sc.sandbox_limits()
-    notes = []
-    with RemoteMlp(staged, limits, sc.limits.call_seconds, options.level,
-                   function_seconds=sc.limits.function_seconds) as remote:
-        extra["isolation"], extra["cgroup"] = remote.level, remote.sandbox.cgroup  # containment actually used
-        if not remote.hello.get("ok"):
-            message = str(remote.hello.get("error"))
-            extra["worker_output"], extra["import_error"] = remote.output(), message
-            return scoring.zero_results(message, sc), [], 0.0, message
-        outcomes = checks.run_checks(MlpProxy(remote), seed)
-        extra["worker_output"] = remote.output()
-    tests = scoring.function_results(outcomes, sc)
-    if any(c.timed_out for c in outcomes):
-        notes.append("Some checks timed out: a function ran longer than "
-                     f"{sc.limits.call_seconds} s (an infinite loop, or a very slow implementation?).")
-    accuracy = 0.0
-    if options.training:
-        t = sc.training
-        config = sc.train_config(seed % 2**31)
-        faithful = all(c.passed for c in outcomes if c.function in training.TRAINED_WITH)
-        with RemoteMlp(staged, limits, sc.limits.call_seconds, options.level) as remote:
-            if remote.hello.get("ok"):
-                outcome = training.run(remote, load_mnist(), config, t.seconds, faithful, t.chunk_seconds)
-                extra["training_output"] = remote.output()  # what the student's code printed while training
+    with ExitStack() as stack:
+        trainer = stack.enter_context(RemoteMlp(staged, limits, sc.limits.call_seconds, options.level, start=False)) \
+            if options.training else None
+        pool = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="grade"))  # joined before trainer closes
+        started = pool.submit(trainer.start) if trainer else None
+        mnist = pool.submit(load_mnist) if trainer else None
+        with RemoteMlp(staged, limits, sc.limits.call_seconds, options.level,
+                       function_seconds=sc.limits.function_seconds) as remote:
+            extra["isolation"], extra["cgroup"] = remote.level, remote.sandbox.cgroup  # containment actually used
+            if not remote.hello.get("ok"):
+                message = str(remote.hello.get("error"))
+                extra["worker_output"], extra["import_error"] = remote.output(), message
+                return scoring.zero_results(message, sc), [], 0.0, message
+            outcomes = checks.run_checks(MlpProxy(remote), seed)
+            extra["worker_output"] = remote.output()
+        tests = scoring.function_results(outcomes, sc)
+        notes = ["Some checks timed out: a function ran longer than "
+                 f"{sc.limits.call_seconds} s (an infinite loop, or a very slow implementation?)."] \
+            if any(c.timed_out for c in outcomes) else []
+        accuracy = 0.0
+        if trainer:
+            config = sc.train_config(seed % 2**31)
+            faithful = all(c.passed for c in outcomes if c.function in training.TRAINED_WITH)
+            hello = started.result()
+            if hello.get("ok"):
+                t = sc.training
+                outcome = training.run(trainer, mnist.result(), config, t.seconds, faithful, t.chunk_seconds)
+                extra["training_output"] = trainer.output()  # what the student's code printed while training
             else:
-                outcome = training.TrainingOutcome(kit_train.History(config), error=str(remote.hello.get("error")),
+                outcome = training.TrainingOutcome(kit_train.History(config), error=str(hello.get("error")),
                                                    verdict="crashed")
-        accuracy = outcome.test_accuracy
-        extra["training"] = {"seconds": round(outcome.seconds, 2), "audits": outcome.audits,
-                             "verdict": outcome.verdict, "max_deviation": round(outcome.max_deviation, 4),
-                             "faithful": faithful, "history": outcome.history.to_json()}
-        if outcome.history.epochs:
-            kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run")
-        tests.append(_training_result(outcome, faithful, sc))
+            accuracy = outcome.test_accuracy
+            extra["training"] = {"seconds": round(outcome.seconds, 2), "audits": outcome.audits,
+                                 "verdict": outcome.verdict, "max_deviation": round(outcome.max_deviation, 4),
+                                 "faithful": faithful, "history": outcome.history.to_json()}
+            if outcome.history.epochs:
+                kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run")
+            tests.append(_training_result(outcome, faithful, sc))
     return tests, outcomes, accuracy, "\n".join(notes)
 
 

@@ -114,7 +114,7 @@ class RemoteMlp:
     """
 
     def __init__(self, submission: Path, limits: Limits, call_seconds: float = 20.0, level: str = "auto",
-                 mnist: Path | None = None, function_seconds: float = float("inf")) -> None:
+                 mnist: Path | None = None, function_seconds: float = float("inf"), start: bool = True) -> None:
         self.submission, self.limits, self.call_seconds, self.level = submission.resolve(), limits, call_seconds, level
         self.function_seconds = function_seconds  # wall-clock budget for all calls of one function
         self.spent: dict[str, float] = {}
@@ -130,6 +130,7 @@ class RemoteMlp:
         self.given_up: dict[str, WorkerError] = {}  # function -> the timeout or crash that ends its calls
         self.crashes: dict[str, int] = {}
         self.hello: dict = {}
+        self.start_on_enter = start  # False: the caller calls start() itself (e.g. in a thread, ahead of use)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> dict:
@@ -182,6 +183,8 @@ class RemoteMlp:
         return self.sandbox.output() if self.sandbox else ""
 
     def __enter__(self) -> "RemoteMlp":
+        if not self.start_on_enter:
+            return self
         try:
             self.start()
         except BaseException:
