@@ -10,13 +10,12 @@ import random
 import shutil
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading import checks, intake, results, scoring, static_checks, training
-from autograder.grading.remote import MlpProxy, RemoteMlp
+from autograder.grading.remote import MlpProxy, RemoteMlp, WorkerError
 from data.idx import load_mnist
 from solution import train as kit_train
 
@@ -52,28 +51,40 @@ def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scor
                               sc.visibility.training, "6.1", ["timed out"] if outcome.timed_out else [])
 
 
+def _prepared(trainer: RemoteMlp) -> None:
+    """Collect the reply to ``prepare`` (a worker that failed it fails ``train_begin`` next, with its reason)."""
+    try:
+        trainer.receive(60, "preparing the training run")
+    except WorkerError:
+        pass
+
+
 def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> tuple[list, list, float, str]:
     """Run checks and training in sandboxes; return (tests, check outcomes, accuracy, notes for the student).
 
-    The training worker starts (sandbox, import of mlp.py) and MNIST loads while the checks run: the checks wait
-    on their worker's replies most of the time, so this hides most of the training phase's start-up."""
+    Both workers start at once, the training worker is asked to load MNIST ahead of its run, and the grader
+    loads its own copy while the workers import mlp.py: the training phase's start-up hides behind the checks."""
     sc = options.scoring
     limits = sc.sandbox_limits()
     with ExitStack() as stack:
         trainer = stack.enter_context(RemoteMlp(staged, limits, sc.limits.call_seconds, options.level, start=False)) \
             if options.training else None
-        pool = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="grade"))  # joined before trainer closes
-        started = pool.submit(trainer.start) if trainer else None
-        mnist = pool.submit(load_mnist) if trainer else None
-        with RemoteMlp(staged, limits, sc.limits.call_seconds, options.level,
-                       function_seconds=sc.limits.function_seconds) as remote:
-            extra["isolation"], extra["cgroup"] = remote.level, remote.sandbox.cgroup  # containment actually used
-            if not remote.hello.get("ok"):
-                message = str(remote.hello.get("error"))
-                extra["worker_output"], extra["import_error"] = remote.output(), message
-                return scoring.zero_results(message, sc), [], 0.0, message
-            outcomes = checks.run_checks(MlpProxy(remote), seed)
-            extra["worker_output"] = remote.output()
+        if trainer:
+            trainer.launch()
+            trainer.send({"op": "prepare"})
+        remote = stack.enter_context(RemoteMlp(staged, limits, sc.limits.call_seconds, options.level,
+                                               function_seconds=sc.limits.function_seconds, start=False))
+        remote.launch()
+        mnist = load_mnist() if trainer else None
+        remote.await_hello()
+        extra["isolation"], extra["cgroup"] = remote.level, remote.sandbox.cgroup  # containment actually used
+        if not remote.hello.get("ok"):
+            message = str(remote.hello.get("error"))
+            extra["worker_output"], extra["import_error"] = remote.output(), message
+            return scoring.zero_results(message, sc), [], 0.0, message
+        outcomes = checks.run_checks(MlpProxy(remote), seed)
+        extra["worker_output"] = remote.output()
+        remote.close()
         tests = scoring.function_results(outcomes, sc)
         notes = ["Some checks timed out: a function ran longer than "
                  f"{sc.limits.call_seconds} s (an infinite loop, or a very slow implementation?)."] \
@@ -82,10 +93,11 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
         if trainer:
             config = sc.train_config(seed % 2**31)
             faithful = all(c.passed for c in outcomes if c.function in training.TRAINED_WITH)
-            hello = started.result()
+            hello = trainer.await_hello()
             if hello.get("ok"):
+                _prepared(trainer)
                 t = sc.training
-                outcome = training.run(trainer, mnist.result(), config, t.seconds, faithful, t.chunk_seconds)
+                outcome = training.run(trainer, mnist, config, t.seconds, faithful, t.chunk_seconds)
                 extra["training_output"] = trainer.output()  # what the student's code printed while training
             else:
                 outcome = training.TrainingOutcome(kit_train.History(config), error=str(hello.get("error")),

@@ -135,6 +135,11 @@ class RemoteMlp:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> dict:
         """Start the worker and return its first message (the import of mlp.py: ok, or the error)."""
+        self.launch()
+        return self.await_hello()
+
+    def launch(self) -> None:
+        """Start the worker without waiting for it: requests sent now are answered once mlp.py is imported."""
         argv = [sys.executable, "-I", "-u", str(self.kit / "worker/serve.py"), str(self.submission), str(self.mnist)]
         self.sandbox = Sandbox(argv, read_only=[self.kit, self.submission, self.mnist], limits=self.limits,
                                level=self.level, lend=Path(self._tmp.name))
@@ -148,6 +153,9 @@ class RemoteMlp:
         self._reading = threading.Event()
         threading.Thread(target=self._read, args=(self.sandbox.stdout, self.replies, self._reading),
                          daemon=True).start()
+
+    def await_hello(self) -> dict:
+        """The worker's first message (the import of mlp.py: ok, or the error), also kept as ``hello``."""
         try:
             self.hello = self.receive(self.call_seconds, "importing mlp.py")
         except WorkerError as error:
