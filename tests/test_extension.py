@@ -202,7 +202,7 @@ def test_the_reference_matches_torch_optim():
 def test_graded_for_real_with_extension_points(tmp_path):
     """Through the sandbox (the worker's proxy mirrors the state: Adam's t, new arrays put in the dicts), with the
     training run: 14 function tests and the training test, numbered after them; only the mistake costs points."""
-    from autograder.grade import Options, grade
+    from autograder.grading.grade import Options, grade
 
     upload = make_submission(tmp_path / "upload", (BUGGY / "momentum_out_of_place.py").read_text())
     data = grade(upload, tmp_path / "out", Options(seed=11, scoring=EVERYTHING))
