@@ -13,6 +13,9 @@ relu, init_params and forward are given, and so is the training loop in train.py
 Run `pytest tests_public` (or `pytest tests_public -m softmax` for one function) for feedback; the tests run in
 the order above, the order to write the functions in. backward's tests use a correct relu_grad, so each
 function's mistakes show up in its own tests.
+
+Optional extension (at the end of this file; graded only if your course says so): two more optimizers,
+momentum_step and adam_step, with their own public tests (`pytest tests_public -m adam_step`).
 """
 from __future__ import annotations
 
@@ -132,3 +135,56 @@ def sgd_step(params: Params, grads: Params, lr: float) -> None:
     """
     # YOUR CODE HERE
     raise NotImplementedError("sgd_step is not implemented yet: write it in assignment/mlp.py, then run pytest tests_public -m sgd_step")
+
+
+# ================================================================ optional extension: momentum and Adam
+# Two optimizers that use the gradients of past steps too. They are optional: the training run above uses
+# sgd_step (the training loop does the momentum itself), and your course says whether these are graded.
+def momentum_step(params: Params, grads: Params, velocity: Params, lr: float, momentum: float) -> None:
+    """One step of SGD with (heavy-ball) momentum, IN PLACE, for every key k:
+
+        velocity[k] = momentum * velocity[k] + grads[k]
+        params[k]  -= lr * velocity[k]
+
+    the convention of the given training loop (and of PyTorch's SGD with momentum, without dampening): the
+    velocity is a running sum of gradients decayed by `momentum`; with momentum=0 it is sgd_step.
+    Input:  params, grads and velocity with the same keys W1, b1, W2, b2, W3, b3 and shapes (velocity starts as
+            zeros, {k: np.zeros_like(p) for k, p in params.items()}); lr > 0; 0 <= momentum < 1.
+    Output: None. Update params[k] AND velocity[k] in place (e.g. with `*=`, `+=`, `-=`): the caller keeps the
+    same dicts and arrays from step to step, as with sgd_step. Must not modify grads.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("momentum_step is not implemented yet: write it in assignment/mlp.py, then run pytest tests_public -m momentum_step")
+
+
+def adam_state(params: Params) -> dict:
+    """The state adam_step starts from: no step taken, both moments zero.
+
+    Returns {"t": 0, "m": {k: zeros like params[k]}, "v": {k: zeros like params[k]}}.
+    """
+    return {"t": 0, "m": {k: np.zeros_like(p) for k, p in params.items()},
+            "v": {k: np.zeros_like(p) for k, p in params.items()}}
+
+
+def adam_step(params: Params, grads: Params, state: dict, lr: float, beta1: float = 0.9, beta2: float = 0.999,
+              eps: float = 1e-8) -> None:
+    """One step of Adam (Kingma & Ba 2015, Algorithm 1; the same update as PyTorch's torch.optim.Adam), IN PLACE.
+
+    state (see adam_state): "t" the number of steps taken so far (an int), "m" and "v" dicts of arrays with the
+    same keys and shapes as params (the running first and second moments of the gradient). One step:
+
+        t = t + 1                                          (first, so the first step uses t = 1)
+        for every key k, with g = grads[k]:
+            m[k] = beta1 * m[k] + (1 - beta1) * g
+            v[k] = beta2 * v[k] + (1 - beta2) * g * g      (elementwise square)
+            m_hat = m[k] / (1 - beta1 ** t)                (bias correction: m and v start at 0)
+            v_hat = v[k] / (1 - beta2 ** t)
+            params[k] -= lr * m_hat / (sqrt(v_hat) + eps)  (eps outside the square root)
+
+    So the first step moves every parameter by about lr, against the sign of its gradient.
+    Input:  params and grads (keys W1, b1, W2, b2, W3, b3), state as above; lr > 0; 0 <= beta1, beta2 < 1; eps > 0.
+    Output: None. Update params[k], state["m"][k] and state["v"][k] in place (same arrays, new values) and store
+    the new t in state["t"]. Must not modify grads.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("adam_step is not implemented yet: write it in assignment/mlp.py, then run pytest tests_public -m adam_step")

@@ -8,6 +8,7 @@ agrees with the grader's own route (``autograder.grading.checks.run_checks``).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import os
@@ -20,7 +21,7 @@ from unittest import mock
 import pytest
 
 from autograder.grading import scoring
-from autograder.grading.scoring import GRADED, CheckOutcome
+from autograder.grading.scoring import EXTENSION, FUNCTIONS, CheckOutcome
 from solution import mlp as reference
 from tests_hidden.checks import rng_for
 
@@ -44,9 +45,9 @@ class Outcome:
         return "\n".join(self.failed[test] for test in sorted(tests & set(self.failed)))
 
     def checks(self) -> list[CheckOutcome]:
-        """The graded outcomes, as the grader records them."""
+        """The outcomes, as the grader records them (every function's, the optional extension's too)."""
         return [CheckOutcome(test.split("::")[-1], function, False, test in self.passed, self.failed.get(test, ""))
-                for test, names in self.markers.items() for function in GRADED if function in names]
+                for test, names in self.markers.items() for function in FUNCTIONS if function in names]
 
 
 class Collector:
@@ -86,7 +87,7 @@ def run_public(submission: Path | None = None, override: object = None, *extra: 
 class HiddenTest:
     nodeid: str  # seeds the test's generator
     name: str  # what the grader records (pytest's item.name)
-    function: str  # the graded function (its marker)
+    function: str  # the function it tests (its marker)
     test: Callable[..., None]
     fixtures: tuple[str, ...]
     params: dict[str, Any]
@@ -109,7 +110,7 @@ def hidden_tests() -> tuple[HiddenTest, ...]:
     assert code == pytest.ExitCode.OK and plugin.items, f"collecting {HIDDEN} failed ({code})"
     tests = []
     for item in plugin.items:
-        function = next(m.name for m in item.iter_markers() if m.name in GRADED)
+        function = next(m.name for m in item.iter_markers() if m.name in FUNCTIONS)
         params = dict(item.callspec.params) if hasattr(item, "callspec") else {}
         fixtures = tuple(name for name in inspect.signature(item.function).parameters if name not in params)
         assert set(fixtures) <= {"mlp", "reference", "rng", "hidden_seed"}, f"{item.nodeid}: unknown fixture"
@@ -135,14 +136,24 @@ def run_hidden(mlp: ModuleType | object, seed: int) -> list[CheckOutcome]:
     return outcomes
 
 
-def function_scores(checks: list[CheckOutcome]) -> dict[str, float]:
-    """Points per graded function (public + hidden parts), by the grader's own scoring."""
+def function_scores(checks: list[CheckOutcome], sc: scoring.Scoring | None = None) -> dict[str, float]:
+    """Points per graded function (public + hidden parts), by the grader's own scoring (``sc``, default
+    scoring.toml's, where the optional extension earns nothing)."""
     totals: dict[str, float] = {}
-    for result in scoring.function_results(checks, scoring.load()):
+    for result in scoring.function_results(checks, sc or scoring.load()):
         function = result.name.split(" (")[0]
         totals[function] = round(totals.get(function, 0.0) + result.score, 6)
     return totals
 
 
-def full_marks() -> dict[str, float]:
-    return dict(scoring.load().functions)
+def full_marks(sc: scoring.Scoring | None = None) -> dict[str, float]:
+    sc = sc or scoring.load()
+    return {function: sc.points(function) for function in sc.graded}
+
+
+def extension_graded(points: float = 5) -> scoring.Scoring:
+    """scoring.toml with the optional extension graded: ``points`` for each of its functions, taken from backward's
+    (the total stays 100)."""
+    sc = scoring.load()
+    functions = dict(sc.functions, backward=sc.functions["backward"] - points * len(EXTENSION))
+    return dataclasses.replace(sc, functions=functions, extension={name: points for name in EXTENSION})

@@ -17,11 +17,12 @@ import pytest
 
 from solution.train import load_submission
 from submissions import FUNCTIONS, SOLUTION, buggy_constants, buggy_sources, make_submission, stub_only
-from suites import Outcome, function_scores, full_marks, run_hidden, run_public
+from suites import Outcome, extension_graded, function_scores, full_marks, run_hidden, run_public
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ROOT / "tests_public"
 SEEDS = (0, 23, 832, 4242, 99_991)  # a buggy case's scores must be the same on each
+EVERYTHING = extension_graded()  # the optional extension graded too, so that its mistakes cost points
 
 
 def assert_clean(test: str, text: str, must_contain: str) -> None:
@@ -64,7 +65,8 @@ def test_a_single_stub_fails_exactly_its_own_tests(tmp_path, monkeypatch, fn):
 @pytest.mark.parametrize("path", buggy_sources(), ids=lambda path: path.stem)
 def test_buggy_submission_is_caught_with_its_hint_and_charged_once(tmp_path, path):
     """Public: the mistake fails some of its function's tests, with its hint, and no other test. Public and
-    hidden together: only that function loses points, the same on every seed of SEEDS."""
+    hidden together: only that function loses points, the same on every seed of SEEDS (scored with the optional
+    extension graded, so that its mistakes count too)."""
     broken, hint = buggy_constants(path)
     folder = make_submission(tmp_path, path.read_text())
     outcome = run_public(folder)
@@ -74,9 +76,9 @@ def test_buggy_submission_is_caught_with_its_hint_and_charged_once(tmp_path, pat
     assert hint in outcome.text(own), f"{path.name}: hint {hint!r} not in:\n{outcome.text(own)}"
     module = load_submission(folder)
     hidden = {seed: run_hidden(module, seed) for seed in SEEDS}
-    scores = {seed: function_scores(outcome.checks() + checks) for seed, checks in hidden.items()}
+    scores = {seed: function_scores(outcome.checks() + checks, EVERYTHING) for seed, checks in hidden.items()}
     assert len({tuple(s.items()) for s in scores.values()}) == 1, f"{path.name}: scores vary with the seed: {scores}"
-    lost = {fn for fn, points in scores[SEEDS[0]].items() if points < full_marks()[fn]}
+    lost = {fn for fn, points in scores[SEEDS[0]].items() if points < full_marks(EVERYTHING)[fn]}
     assert lost == {broken}, f"{path.name}: points lost in {sorted(lost)}, expected only {broken}: {scores[SEEDS[0]]}"
     assert not all(c.passed for c in hidden[SEEDS[0]] if c.function == broken), f"{path.name}: no hidden check failed"
 

@@ -17,7 +17,8 @@ SC = scoring.load()
 def test_the_config_is_typed_and_adds_up_to_100():
     assert isinstance(SC.training, scoring.Training) and isinstance(SC.limits, scoring.WorkerLimits)
     assert SC.total == 100 and set(SC.functions) == set(scoring.GRADED)
-    assert SC.limits.function_seconds * len(scoring.GRADED) < SC.limits.grading_seconds
+    assert set(SC.extension) == set(scoring.EXTENSION) and SC.graded == scoring.GRADED  # the extension: 0 points
+    assert SC.limits.function_seconds * len(scoring.FUNCTIONS) < SC.limits.grading_seconds
     assert SC.sandbox_limits().memory_bytes == SC.limits.memory_mb << 20
 
 
@@ -30,6 +31,29 @@ def test_an_unknown_or_missing_key_is_named(tmp_path):
     (tmp_path / "scoring.toml").write_text(text)
     with pytest.raises(ValueError, match=r"\[training\]: unknown keys \['chunk_second'\], missing \['chunk_seconds'\]"):
         scoring.load(tmp_path / "scoring.toml")
+
+
+@pytest.mark.parametrize("edits, error", [
+    ({"adam_step = 0": "adam_step = 5"}, r"points add up to 105, not 100: \[functions\] \+ \[extension\] \+ \[training\] "
+                                         r"points must total 100"),
+    ({"adam_step = 0": "adam_stepp = 0"}, r"\[extension\] lists \['adam_stepp'\]; it may list only"),
+    ({"adam_step = 0": "adam_step = -5", "backward = 25": "backward = 30"}, r"negative points for \['adam_step'\]"),
+])
+def test_extension_points_are_checked(tmp_path, edits, error):
+    text = scoring.CONFIG_FILE.read_text()
+    for old, new in edits.items():
+        text = text.replace(old, new)
+    (tmp_path / "scoring.toml").write_text(text)
+    with pytest.raises(AssertionError, match=error):
+        scoring.load(tmp_path / "scoring.toml")
+
+
+def test_without_an_extension_table_nothing_changes(tmp_path):
+    text = scoring.CONFIG_FILE.read_text()
+    start = text.index("[extension]")
+    (tmp_path / "scoring.toml").write_text(text[:start] + text[text.index("[training]"):])
+    sc = scoring.load(tmp_path / "scoring.toml")
+    assert sc.extension == {} and sc.graded == scoring.GRADED and sc.total == 100
 
 
 @pytest.mark.parametrize("accuracy, points", [(0.99, 25), (0.95, 25), (0.875, 12.5), (0.80, 0), (0.5, 0)])

@@ -2,8 +2,9 @@
 
 The autograder can instead set ``config.mlp_override`` (e.g. in its plugin's pytest_configure) to an object with
 the same function attributes as the module; the ``mlp`` fixture then returns that object.
-The tests run in the order to write the functions in (relu_grad, softmax, cross_entropy, backward, sgd_step), and
-mlp.py is imported once, before any test: if that fails, the run stops with the error, reported once.
+The tests run in the order to write the functions in (relu_grad, softmax, cross_entropy, backward, sgd_step, then
+the optional extension: momentum_step, adam_step), and mlp.py is imported once, before any test: if that fails,
+the run stops with the error, reported once.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 from tests_public import load_module
 
 DEFAULT_SUBMISSION = Path(__file__).resolve().parent.parent / "assignment"
-FUNCTIONS = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
+FUNCTIONS = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step", "momentum_step", "adam_step")
 NOTE = ("passing these public tests does not mean full marks: "
         "the autograder also runs hidden tests and a full training run")
 

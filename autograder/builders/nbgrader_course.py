@@ -17,6 +17,8 @@ existing gradebook.db, submitted/ or autograded/ survive a rebuild). The noteboo
   and hidden suites with the kit's runner and scores them with the kit's rules, so the cell is worth what the
   function earns through the kit's CLI. The hidden checks themselves never enter the course folder: they run
   from the instructor's installed kit;
+* the optional extension (momentum_step, adam_step) the same way when scoring.toml's ``[extension]`` gives it
+  points; with 0 points, an answer cell and an ungraded cell running its public checks;
 * a graded training cell: MNIST fetched and verified by ``data.fetch`` (``$MNIST_DIR``, by default ``mnist/``
   beside nbgrader_config.py), the kit's training loop (``train.train``) on the notebook's functions for
   ``NOTEBOOK_EPOCHS`` epochs, scored by the kit's accuracy rule (``autograder.grading.notebook.training_points``).
@@ -123,7 +125,10 @@ def fenced(text: str) -> str:
 def intro(module: Module, scores: scoring.Scoring) -> str:
     title, _, rest = module.doc.partition("\n")
     rest = "\n".join(line for line in rest.splitlines() if "pytest" not in line and "train.py" not in line)
-    points = ", ".join(f"`{name}` {value:g}" for name, value in scores.functions.items())
+    points = ", ".join(f"`{name}` {scores.points(name):g}" for name in scores.graded)
+    extension = " and ".join(f"`{name}`" for name in scoring.EXTENSION)
+    graded = "graded as listed below" if set(scoring.EXTENSION) <= set(scores.graded) else "not graded" if not \
+        set(scoring.EXTENSION) & set(scores.graded) else "graded where points are listed below"
     return f"""
 # {title.strip().rstrip('.')}
 
@@ -136,6 +141,8 @@ of `tests_public/` (the same as `pytest tests_public -m NAME`) on your function 
 autograder runs more checks of each function on fresh random inputs (hidden from you), so passing the public
 checks does not guarantee full marks; each function's points are split {scores.public_share:.0%} public /
 {1 - scores.public_share:.0%} hidden, earned in proportion to the checks passed.
+
+After `sgd_step` comes an optional extension, two more optimizers ({extension}), {graded}.
 
 Points: {points}; training {scores.training.points:g} (total {scores.total:g}). The last cell trains your
 network with the kit's training loop (`train.py`) for {NOTEBOOK_EPOCHS} epochs; full points from a test accuracy of
@@ -153,6 +160,14 @@ def setup_source(module: Module) -> str:
         'os.environ.setdefault("MKL_NUM_THREADS", "1")',
         "",
         module.preamble])
+
+
+def check_source(function: str) -> str:
+    """The test cell of an ungraded function (the optional extension with 0 points): the public checks only."""
+    return "\n".join([
+        "from tests_public.notebook import check",
+        "",
+        f'check("{function}")  # the public checks, as `pytest tests_public -m {function}` runs them (not graded)'])
 
 
 def test_source(function: str) -> str:
@@ -189,15 +204,17 @@ def notebook(module: Module | None = None, scores: scoring.Scoring | None = None
     cells = [markdown(intro(module, scores)), code(setup_source(module), _meta("setup", locked=True))]
     for name, function in module.functions.items():
         doc = fenced(function.doc)
-        if name not in scoring.GRADED:
+        if name not in scoring.FUNCTIONS:
             cells += [markdown(f"## Given: `{name}`\n\n{doc}"), code(function.source, _meta(f"given_{name}", locked=True))]
             continue
         assert BEGIN in function.source and END in function.source, f"{name} has no solution region"
-        points = scores.functions[name]
+        points, graded = scores.points(name), name in scores.graded
+        title = "Optional extension" if name in scoring.EXTENSION else "Your turn"
         cells += [
-            markdown(f"## Your turn: `{name}` ({points:g} points)\n\n{doc}"),
+            markdown(f"## {title}: `{name}` ({f'{points:g} points' if graded else 'not graded'})\n\n{doc}"),
             code(function.source, _meta(name, solution=True)),
-            code(test_source(name), _meta(f"test_{name}", grade=True, locked=True, points=points)),
+            code(test_source(name), _meta(f"test_{name}", grade=True, locked=True, points=points)) if graded else
+            code(check_source(name), _meta(f"test_{name}", locked=True)),
         ]
     training = scores.training
     cells += [

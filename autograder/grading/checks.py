@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.remote import StudentError, WorkerError
-from autograder.grading.scoring import GRADED, CheckOutcome
+from autograder.grading.scoring import FUNCTIONS, CheckOutcome
 
 from autograder import ROOT
 SUITES = {"public": ROOT / "tests_public", "hidden": ROOT / "tests_hidden"}
@@ -42,7 +42,7 @@ class Collector:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = (yield).get_result()
         if report.when == "call" or (report.failed and report.when == "setup"):
-            function = next((m.name for m in item.iter_markers() if m.name in GRADED), None)
+            function = next((m.name for m in item.iter_markers() if m.name in FUNCTIONS), None)
             if function is None:
                 return
             hidden = Path(str(item.fspath)).is_relative_to(SUITES["hidden"])
@@ -54,16 +54,17 @@ class Collector:
                 not_implemented=isinstance(error, NotImplementedError) or getattr(error, "not_implemented", False) is True))
 
 
-def run_checks(proxy: object, seed: int, functions: tuple[str, ...] = GRADED,
+def run_checks(proxy: object, seed: int, functions: tuple[str, ...] = FUNCTIONS,
                public: Path = SUITES["public"]) -> list[CheckOutcome]:
-    """Every public and hidden test of ``functions`` (default: all graded ones), run against ``proxy``.
+    """Every public and hidden test of ``functions`` (default: every function the suites test, the optional
+    extension included; the grader passes ``Scoring.graded``), run against ``proxy``.
 
     ``public``: the public suite's folder (an nbgrader course runs the copy shipped beside its notebook).
     """
     collector = Collector(proxy)
     args = [str(public), str(SUITES["hidden"]), f"--hidden-seed={seed}", "-p", "no:cacheprovider",
             "-p", "no:terminal", "-p", "no:warnings", f"--rootdir={ROOT}", "-c", os.devnull]  # no config file: works installed
-    if functions != GRADED:
+    if functions != FUNCTIONS:
         args += ["-m", " or ".join(functions)]
     code = pytest.main(args, plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not collector.outcomes:

@@ -48,7 +48,8 @@ def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scor
                       for e in outcome.history.epochs)
     return scoring.TestResult(scoring.TRAINING_TEST, points, t.points,
                               "passed" if points == t.points else "failed", text + ("\n" + curve if curve else ""),
-                              sc.visibility.training, "6.1", ["timed out"] if outcome.timed_out else [])
+                              sc.visibility.training, scoring.training_number(sc),
+                              ["timed out"] if outcome.timed_out else [])
 
 
 def _prepared(trainer: RemoteMlp) -> None:
@@ -82,7 +83,7 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
             message = str(remote.hello.get("error"))
             extra["worker_output"], extra["import_error"] = remote.output(), message
             return scoring.zero_results(message, sc), [], 0.0, message
-        outcomes = checks.run_checks(MlpProxy(remote), seed)
+        outcomes = checks.run_checks(MlpProxy(remote), seed, sc.graded)
         extra["worker_output"] = remote.output()
         remote.close()
         tests = scoring.function_results(outcomes, sc)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from autograder import ROOT
 from autograder.atomic import write_text_atomic
-from autograder.grading.scoring import GRADED, TRAINING_TEST, CheckOutcome, TestResult
+from autograder.grading.scoring import FUNCTIONS, TRAINING_TEST, CheckOutcome, TestResult
 from autograder.grading.static_checks import BLOCKING_KINDS
 
 NAME = "results.json"
@@ -215,8 +215,14 @@ def one_reason(data: dict) -> str | None:
 def stub_functions(data: dict) -> list[str]:
     """Graded functions left as the handout's stub: each of their checks failed as not implemented."""
     found = checks(data)
-    return [f for f in GRADED if (own := [c for c in found if c.function == f])
+    return [f for f in FUNCTIONS if (own := [c for c in found if c.function == f])
             and all(c.not_implemented and not c.passed for c in own)]
+
+
+def graded_functions(data: dict) -> list[str]:
+    """The functions ``data`` has checks of: the core five, and the optional extension when scoring.toml grades it."""
+    found = {c.function for c in checks(data)}
+    return [f for f in FUNCTIONS if f in found]
 
 
 def _timed_out(data: dict) -> str | None:
@@ -257,7 +263,7 @@ def classify(data: dict) -> Status:
     if reason:
         return Status("import error", _first_line(reason))
     stubs = stub_functions(data)
-    if len(stubs) == len(GRADED):
+    if stubs and len(stubs) == len(graded_functions(data)):
         return Status("not attempted", "every function is the untouched stub")
     if verdict in ("diverged", "audit failed"):
         return Status(verdict, _training_line(data))

@@ -12,8 +12,12 @@ if TYPE_CHECKING:
     from solution.train import TrainConfig
 
 CONFIG_FILE = Path(__file__).with_name("scoring.toml")
+# The functions students write, in the order to write them: the core five, always graded ([functions]), then the
+# optional extension, graded only when [extension] gives it points (``Scoring.graded``).
 GRADED = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
 TRAINING_TEST = "training run on MNIST"
+EXTENSION = ("momentum_step", "adam_step")
+FUNCTIONS = GRADED + EXTENSION
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,21 @@ class Scoring:
     training: Training
     visibility: Visibility
     limits: WorkerLimits
+    extension: dict[str, float] = field(default_factory=dict)  # [extension]: points of the optional functions
+
+    @property
+    def graded(self) -> tuple[str, ...]:
+        """The functions that earn points, in the order to write them: the core five, then every extension
+        function that ``[extension]`` gives points (one with 0 points is not checked at all)."""
+        return GRADED + tuple(name for name in EXTENSION if self.extension.get(name, 0) > 0)
+
+    def points(self, function: str) -> float:
+        """``function``'s points ([functions] or [extension])."""
+        return self.functions[function] if function in self.functions else self.extension.get(function, 0.0)
 
     @property
     def total(self) -> float:
-        return sum(self.functions.values()) + self.training.points
+        return sum(self.functions.values()) + sum(self.extension.values()) + self.training.points
 
     def train_config(self, seed: int) -> "TrainConfig":
         """The graded training run: the student's default hyper-parameters, with ``seed``."""
@@ -93,10 +108,18 @@ def _section(cls: type, raw: dict, path: Path, name: str):
 
 def load(path: Path = CONFIG_FILE) -> Scoring:
     raw = tomllib.loads(path.read_text())
+    extension = dict(raw.get("extension", {}))
     scoring = Scoring(float(raw["public_share"]), dict(raw["functions"]), _section(Training, raw, path, "training"),
-                      _section(Visibility, raw, path, "visibility"), _section(WorkerLimits, raw, path, "limits"))
+                      _section(Visibility, raw, path, "visibility"), _section(WorkerLimits, raw, path, "limits"),
+                      extension)
     assert set(scoring.functions) == set(GRADED), f"{path}: [functions] must list exactly {GRADED}"
-    assert abs(scoring.total - 100) < 1e-9, f"{path}: points add up to {scoring.total}, not 100"
+    unknown = sorted(set(extension) - set(EXTENSION))
+    assert not unknown, f"{path}: [extension] lists {unknown}; it may list only {EXTENSION}"
+    negative = sorted(name for name, value in {**scoring.functions, **extension}.items() if value < 0)
+    assert not negative, f"{path}: negative points for {negative}"
+    assert abs(scoring.total - 100) < 1e-9, (
+        f"{path}: points add up to {scoring.total:g}, not 100: [functions] + [extension] + [training] points must "
+        f"total 100 (to grade the extension, take its points from other parts)")
     return scoring
 
 
@@ -136,6 +159,11 @@ class TestResult:
         return entry
 
 
+def training_number(scoring: Scoring) -> str:
+    """The training test's Gradescope number: after the graded functions' ("6.1" without the extension)."""
+    return f"{len(scoring.graded) + 1}.1"
+
+
 def training_points(accuracy: float, scoring: Scoring) -> float:
     t = scoring.training
     share = (accuracy - t.zero_accuracy) / (t.full_accuracy - t.zero_accuracy)
@@ -143,13 +171,14 @@ def training_points(accuracy: float, scoring: Scoring) -> float:
 
 
 def function_results(checks: list[CheckOutcome], scoring: Scoring, reason: str = "") -> list[TestResult]:
-    """Two Gradescope tests per graded function (public, hidden); with ``reason``, all zero for that reason."""
+    """Two Gradescope tests per graded function (``scoring.graded``: public, hidden); with ``reason``, all zero for
+    that reason. Outcomes of functions that are not graded (an extension function with 0 points) are ignored."""
     results = []
-    for number, function in enumerate(GRADED, start=1):
+    for number, function in enumerate(scoring.graded, start=1):
         for hidden in (False, True):
             kind = "hidden" if hidden else "public"
             share = 1 - scoring.public_share if hidden else scoring.public_share
-            max_score = round(scoring.functions[function] * share, 2)
+            max_score = round(scoring.points(function) * share, 2)
             group = [c for c in checks if c.function == function and c.hidden == hidden]
             passed = sum(c.passed for c in group)
             if reason or not group:
@@ -170,4 +199,5 @@ def function_results(checks: list[CheckOutcome], scoring: Scoring, reason: str =
 def zero_results(reason: str, scoring: Scoring) -> list[TestResult]:
     """Every test at zero, with one reason (when nothing of the submission could run)."""
     return function_results([], scoring, reason) + [TestResult(
-        TRAINING_TEST, 0, scoring.training.points, "failed", reason, scoring.visibility.training, "6.1")]
+        TRAINING_TEST, 0, scoring.training.points, "failed", reason, scoring.visibility.training,
+        training_number(scoring))]
