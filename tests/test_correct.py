@@ -39,7 +39,7 @@ def test_correct_implementation_gets_full_marks_on_every_seed(tmp_path, path):
         assert function_scores(public.checks() + hidden) == full_marks()
 
 
-@pytest.mark.parametrize("seed", (3, 832))
+@pytest.mark.parametrize("seed", (832,))  # one seed: the sweep and the corpora vary seeds in-process
 def test_the_in_process_route_agrees_with_the_graders(tmp_path, seed):
     """Public (pytest) + run_hidden (no pytest per seed) give the same outcomes as the grader's run_checks, on
     correct and buggy code."""
