@@ -96,3 +96,20 @@ def test_results_json_is_read_and_written_only_by_the_results_module():
     for name, path in kit_modules().items():
         if name.startswith("autograder") and name != "autograder.grading.results":
             assert not opened.search(path.read_text()), f"{path.relative_to(ROOT)} reads or writes results.json itself"
+
+
+def _literal(path: Path, name: str):
+    """The value of a module-level ``name = <literal>`` in ``path``, read without importing it."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path} defines no {name}")
+
+
+def test_the_student_side_copies_of_the_function_list_agree_with_scoring():
+    """The handout cannot import the grader, so two student-side files name the functions again; they must say
+    what ``scoring`` says (the one list the grader uses)."""
+    from autograder.grading import scoring
+
+    assert _literal(ROOT / "tests_public/conftest.py", "FUNCTIONS") == scoring.FUNCTIONS
+    assert _literal(ROOT / "solution/train.py", "GRADED") == scoring.GRADED
