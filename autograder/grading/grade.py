@@ -25,7 +25,6 @@ THREAD_STACK = 1 << 20
 M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 
-
 @dataclass
 class Options:
     seed: int | None = None        # hidden tests and training initialisation; random when None
@@ -136,7 +135,9 @@ def grade(upload: Path, out: Path, options: Options | None = None) -> dict:
     sc = options.scoring
     start = time.perf_counter()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    extra: dict = {"seed": seed, "isolation": "none (nothing ran)"} | ({"lms": options.lms_facts} if options.lms_facts else {})
+    extra: dict = {"seed": seed, "isolation": "none (nothing ran)"}
+    if options.lms_facts:
+        extra["lms"] = options.lms_facts
     outcomes: list[scoring.CheckOutcome] = []
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     staged_dir = out / "submission"
