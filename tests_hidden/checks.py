@@ -18,6 +18,13 @@ def rng_for(seed: int, test_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, *test_id.encode()])
 
 
+def signed(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]], dtype, low: float = 0.1,
+           high: float = 2.0) -> dict[str, np.ndarray]:
+    """Arrays of the given shapes with values of size in [low, high] and random signs (never near 0, so every
+    check has a clear verdict)."""
+    return {k: (rng.uniform(low, high, s) * (2 * rng.integers(0, 2, s) - 1)).astype(dtype) for k, s in shapes.items()}
+
+
 def as_float64(value: object, what: str) -> np.ndarray:
     """A returned value as a plain float64 ndarray (never trusting the object's own comparison methods)."""
     check(isinstance(value, np.ndarray) or np.isscalar(value), f"{what} returned {type(value).__name__}, expected a NumPy array")

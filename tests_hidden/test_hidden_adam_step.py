@@ -8,27 +8,16 @@ eps = 1e-8 except in the eps test, step counts where the bias correction is far 
 import numpy as np
 import pytest
 
-from tests_hidden.checks import check, check_array, unchanged
+from tests_hidden.checks import check, check_array, signed, unchanged
+from tests_public.optimizers import KEYS, shapes_of
 
 pytestmark = pytest.mark.adam_step
-
-KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
-
-
-def _shapes(sizes):
-    return {name: shape for k in (1, 2, 3) for name, shape in
-            ((f"W{k}", (sizes[k - 1], sizes[k])), (f"b{k}", (sizes[k],)))}
-
-
-def _signed(rng, shapes, dtype, low=0.1, high=2.0):
-    return {k: (rng.uniform(low, high, s) * (2 * rng.integers(0, 2, s) - 1)).astype(dtype) for k, s in shapes.items()}
-
 
 def _problem(rng, sizes=None, dtype=None):
     """(params, dtype, shapes) of a random network."""
     sizes = sizes or tuple(int(s) for s in rng.integers(1, 20, size=4))
     dtype = dtype or (np.float32 if rng.random() < 0.5 else np.float64)
-    shapes = _shapes(sizes)
+    shapes = shapes_of(sizes)
     return {k: rng.random(s, dtype=dtype) - dtype(0.5) for k, s in shapes.items()}, dtype, shapes
 
 
@@ -90,7 +79,7 @@ def test_adam_random_steps(mlp, rng):
     lr, beta1, beta2 = _hyper(rng)
     state = _fresh(params)
     for step in range(1, int(rng.integers(3, 6)) + 1):
-        _step(mlp, params, _signed(rng, shapes, dtype), state, lr, (beta1, beta2, 1e-8),
+        _step(mlp, params, signed(rng, shapes, dtype), state, lr, (beta1, beta2, 1e-8),
               f"at step {step} (lr={lr:.3g}, beta1={beta1:.3g}, beta2={beta2:.4g}, {np.dtype(dtype)})")
 
 
@@ -98,16 +87,16 @@ def test_adam_continues_from_a_later_state(mlp, rng):
     params, dtype, shapes = _problem(rng)
     lr, beta1, beta2 = _hyper(rng)
     t0 = int(rng.integers(1, 50))
-    state = {"t": t0, "m": _signed(rng, shapes, dtype, 0.01, 1.0),
-             "v": {k: x * x for k, x in _signed(rng, shapes, dtype, 0.1, 2.0).items()}}
+    state = {"t": t0, "m": signed(rng, shapes, dtype, 0.01, 1.0),
+             "v": {k: x * x for k, x in signed(rng, shapes, dtype, 0.1, 2.0).items()}}
     for step in (1, 2):
-        _step(mlp, params, _signed(rng, shapes, dtype), state, lr, (beta1, beta2, 1e-8),
+        _step(mlp, params, signed(rng, shapes, dtype), state, lr, (beta1, beta2, 1e-8),
               f"from t={t0}, step {step} (beta1={beta1:.3g}, beta2={beta2:.4g})")
 
 
 def test_adam_updates_in_place(mlp, rng):
     params, dtype, shapes = _problem(rng)
-    grads, state = _signed(rng, shapes, dtype), _fresh(params)
+    grads, state = signed(rng, shapes, dtype), _fresh(params)
     want = _algorithm_1(params, grads, state, 0.01, 0.9, 0.999, 1e-8)
     originals = {"params": dict(params), "m": dict(state["m"]), "v": dict(state["v"])}
     inputs = {"params": params, "m": grads, "v": {k: np.square(g, dtype=np.float64) for k, g in grads.items()}}
@@ -124,7 +113,7 @@ def test_adam_updates_in_place(mlp, rng):
 
 def test_adam_leaves_grads_alone(mlp, rng):
     params, dtype, shapes = _problem(rng)
-    grads = _signed(rng, shapes, dtype)
+    grads = signed(rng, shapes, dtype)
     before = {k: v.copy() for k, v in grads.items()}
     mlp.adam_step(params, grads, _fresh(params), float(rng.uniform(1e-3, 0.05)))
     unchanged(before, grads, "adam_step")
@@ -136,13 +125,13 @@ def test_adam_eps_with_tiny_gradients(mlp, rng):
     eps = float(10 ** rng.uniform(-4, -3))
     state = _fresh(params)
     for step in (1, 2):
-        _step(mlp, params, _signed(rng, shapes, dtype, 1e-4, 1e-3), state, lr, (beta1, beta2, eps),
+        _step(mlp, params, signed(rng, shapes, dtype, 1e-4, 1e-3), state, lr, (beta1, beta2, eps),
               f"with gradients below 1e-3 and eps={eps:.3g}, step {step}")
 
 
 def test_adam_zero_gradients_move_nothing(mlp, rng):
     params, dtype, shapes = _problem(rng)
-    grads = {k: g * (rng.random(g.shape) < 0.5).astype(dtype) for k, g in _signed(rng, shapes, dtype).items()}
+    grads = {k: g * (rng.random(g.shape) < 0.5).astype(dtype) for k, g in signed(rng, shapes, dtype).items()}
     before = {k: v.copy() for k, v in params.items()}
     _step(mlp, params, grads, _fresh(params), 0.01, (0.9, 0.999, 1e-8), "where some gradients are exactly 0")
     for key in KEYS:
@@ -155,5 +144,5 @@ def test_adam_default_hyper_parameters(mlp, rng):
     params, dtype, shapes = _problem(rng)
     state = _fresh(params)
     for step in (1, 2):
-        _step(mlp, params, _signed(rng, shapes, dtype), state, 0.01, (),
+        _step(mlp, params, signed(rng, shapes, dtype), state, 0.01, (),
               f"called with lr only (defaults beta1=0.9, beta2=0.999, eps=1e-8), step {step}")

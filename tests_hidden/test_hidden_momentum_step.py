@@ -4,30 +4,18 @@ are separate checks."""
 import numpy as np
 import pytest
 
-from tests_hidden.checks import check, check_array, unchanged
+from tests_hidden.checks import check, check_array, signed, unchanged
+from tests_public.optimizers import KEYS, shapes_of
 
 pytestmark = pytest.mark.momentum_step
-
-KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
-
-
-def _shapes(sizes):
-    return {name: shape for k in (1, 2, 3) for name, shape in
-            ((f"W{k}", (sizes[k - 1], sizes[k])), (f"b{k}", (sizes[k],)))}
-
-
-def _signed(rng, shapes, dtype, low=0.1, high=2.0):
-    """Values of size in [low, high] with random signs (never near 0, so every check has a clear verdict)."""
-    return {k: (rng.uniform(low, high, s) * (2 * rng.integers(0, 2, s) - 1)).astype(dtype) for k, s in shapes.items()}
-
 
 def _problem(rng, sizes=None, dtype=None):
     """(params, velocity, dtype, shapes): a random network's parameters and a nonzero velocity."""
     sizes = sizes or tuple(int(s) for s in rng.integers(1, 20, size=4))
     dtype = dtype or (np.float32 if rng.random() < 0.5 else np.float64)
-    shapes = _shapes(sizes)
+    shapes = shapes_of(sizes)
     params = {k: rng.random(s, dtype=dtype) - dtype(0.5) for k, s in shapes.items()}
-    return params, _signed(rng, shapes, dtype), dtype, shapes
+    return params, signed(rng, shapes, dtype), dtype, shapes
 
 
 def _expected(params, grads, velocity, lr, momentum):
@@ -60,7 +48,7 @@ def test_momentum_random_steps(mlp, rng):
     params, velocity, dtype, shapes = _problem(rng)
     lr, momentum = float(rng.uniform(1e-3, 0.5)), float(rng.uniform(0.1, 0.95))
     for step in range(1, int(rng.integers(2, 5)) + 1):
-        _step(mlp, params, _signed(rng, shapes, dtype), velocity, lr, momentum,
+        _step(mlp, params, signed(rng, shapes, dtype), velocity, lr, momentum,
               f"at step {step} (lr={lr:.3g}, momentum={momentum:.3g}, {np.dtype(dtype)})")
 
 
@@ -68,18 +56,18 @@ def test_momentum_first_step_from_zero_velocity(mlp, rng):
     params, _, dtype, shapes = _problem(rng)
     velocity = {k: np.zeros_like(v) for k, v in params.items()}
     lr, momentum = float(rng.uniform(1e-3, 0.5)), float(rng.uniform(0.1, 0.95))
-    _step(mlp, params, _signed(rng, shapes, dtype), velocity, lr, momentum,
+    _step(mlp, params, signed(rng, shapes, dtype), velocity, lr, momentum,
           f"from a zero velocity (momentum={momentum:.3g})")
 
 
 def test_momentum_zero_is_plain_sgd(mlp, rng):
     params, velocity, dtype, shapes = _problem(rng)
-    _step(mlp, params, _signed(rng, shapes, dtype), velocity, float(rng.uniform(1e-3, 0.5)), 0.0, "with momentum=0")
+    _step(mlp, params, signed(rng, shapes, dtype), velocity, float(rng.uniform(1e-3, 0.5)), 0.0, "with momentum=0")
 
 
 def test_momentum_updates_in_place(mlp, rng):
     params, velocity, dtype, shapes = _problem(rng)
-    grads = _signed(rng, shapes, dtype)
+    grads = signed(rng, shapes, dtype)
     want_params, want_velocity = _expected(params, grads, velocity, 0.1, 0.9)
     originals = {"params": dict(params), "velocity": dict(velocity)}
     inputs = {"params": {k: (v.copy(),) for k, v in params.items()},
@@ -94,7 +82,7 @@ def test_momentum_updates_in_place(mlp, rng):
 
 def test_momentum_leaves_grads_alone(mlp, rng):
     params, velocity, dtype, shapes = _problem(rng)
-    grads = _signed(rng, shapes, dtype)
+    grads = signed(rng, shapes, dtype)
     before = {k: v.copy() for k, v in grads.items()}
     mlp.momentum_step(params, grads, velocity, float(rng.uniform(1e-3, 0.5)), float(rng.uniform(0.1, 0.95)))
     unchanged(before, grads, "momentum_step")

@@ -8,20 +8,12 @@ import numpy as np
 import pytest
 
 from . import call, require_unmodified, show
+from .optimizers import SHAPES, shapes_of
 
 pytestmark = pytest.mark.sgd_step
 
 IN_PLACE = ("sgd_step must update the existing arrays in place, e.g. params[k] -= lr * grads[k] (see its "
             "docstring)")
-SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,), "W3": (2, 2), "b3": (2,)}
-
-
-def shapes_of(sizes: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
-    """The six parameter shapes of a network with layer sizes (n0, n1, n2, n3)."""
-    return {name: shape for k in (1, 2, 3) for name, shape in
-            ((f"W{k}", (sizes[k - 1], sizes[k])), (f"b{k}", (sizes[k],)))}
-
-
 def make(dtype=np.float32, shapes: dict[str, tuple[int, ...]] = SHAPES, seed: int = 0):
     """(params, grads) with random values, both of the given dtype."""
     rng = np.random.default_rng(seed)
