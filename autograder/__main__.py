@@ -49,6 +49,17 @@ def _budget_text() -> str:
         return "unreadable"
 
 
+def _die_with(parent: int) -> None:
+    """SIGKILL this process when ``parent`` (grade-all) dies; exit at once if it already has."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:
+        raise SystemExit(f"grade-all (pid {parent}) has ended; nothing was graded")
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -121,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     one.add_argument("--lms-facts", metavar="JSON", help="what the LMS's names say about this upload, recorded as "
                      "extra_data.lms (grade-all passes it; default: read Gradescope's submission_metadata.json "
                      "beside a 'submission' folder, else nothing)")
+    one.add_argument("--die-with-parent", type=int, metavar="PID", help=argparse.SUPPRESS)  # grade-all's
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -201,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"wrote {path}")
         return 0
     if args.command == "grade":
+        if args.die_with_parent is not None:
+            _die_with(args.die_with_parent)
         from autograder.classops import lms
         from autograder.grading import results
         from autograder.grading.grade import Options, grade

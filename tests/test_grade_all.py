@@ -276,6 +276,11 @@ def test_exit_codes_for_a_missing_path_an_empty_class_and_a_grader_error(tmp_pat
     data = json.loads((out / "students" / "alice" / "results.json").read_text())
     assert data["score"] == 0 and data["extra_data"]["grader_error"]
     assert graded.returncode == 1 and "grader error for 1 student(s): alice" in graded.stderr, graded.stderr
+    # a grading started for a batch that has already ended (its parent is not that pid) grades nothing
+    orphan = cli("grade", str(tmp_path / "class" / "alice"), "--out", str(tmp_path / "orphan"),
+                 "--die-with-parent", "1")
+    assert orphan.returncode != 0 and "has ended; nothing was graded" in orphan.stderr
+    assert not (tmp_path / "orphan").exists()
     help_text = cli("grade-all", "--help").stdout
     assert "(default: 1)" in help_text and "600 s" in help_text and "130 interrupted" in help_text
 

@@ -8,13 +8,14 @@ each student. Resuming the same command regrades only students without a results
 derives from the batch seed and the student's name, so a resumed run gives exactly the gradebook of an
 uninterrupted one. Each grading has a wall-clock budget (``scoring.toml [limits] grading_seconds``): past it,
 its process group is killed and the student gets a valid "timed out" grade. Grading processes die with the
-batch (PR_SET_PDEATHSIG), so a killed batch leaves no process that could write a grade later. SIGINT (Ctrl-C)
+batch (``grade --die-with-parent``: PR_SET_PDEATHSIG, set by the child itself, since Python code run between fork
+and exec, ``preexec_fn``, can deadlock in a threaded parent), so a killed batch leaves no process that could write
+a grade later. SIGINT (Ctrl-C)
 and SIGTERM stop the batch within seconds: every grading in flight is killed (its student stays ungraded),
 the gradebook is written from the results on disk, and ``Interrupted`` is raised.
 """
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import os
@@ -36,7 +37,6 @@ from autograder.grading import intake, results, scoring
 from autograder.report import render_class
 from autograder.untrusted import terminal
 
-PR_SET_PDEATHSIG = 1
 INTAKE = ".intake"  # loose LMS files of one student, assembled into one folder
 STDERR_CHARS = 500
 
@@ -82,10 +82,6 @@ def grace(budget: float) -> float:
     return max(1.0, min(10.0, budget / 10))
 
 
-def _die_with_parent() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _stamp(path: Path) -> tuple[int, int] | None:
     """Identity of a file version (atomic writes replace the inode)."""
     try:
@@ -128,8 +124,7 @@ class Children:
             if self.stopped.is_set():
                 return None
             proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True,
-                                    preexec_fn=_die_with_parent)
+                                    stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
             self._running.add(proc)
             return proc
 
@@ -168,7 +163,7 @@ def grade_one(student: str, upload: Path | lms.Upload, out: Path, seed: int, ext
     facts = upload.facts() if isinstance(upload, lms.Upload) and upload.lms else None
     upload = upload.path if isinstance(upload, lms.Upload) else upload
     command = [sys.executable, "-m", "autograder", "grade", str(upload), "--out", str(target), "--seed", str(seed),
-               "--quiet", *(["--lms-facts", json.dumps(facts)] if facts else []), *extra_args]
+               "--quiet", "--die-with-parent", str(os.getpid()), *(["--lms-facts", json.dumps(facts)] if facts else []), *extra_args]
     start = time.monotonic()
     proc = children.start(command)
     if proc is None:
