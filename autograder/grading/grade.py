@@ -112,7 +112,8 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
                                  "verdict": outcome.verdict, "max_deviation": round(outcome.max_deviation, 4),
                                  "faithful": faithful, "history": outcome.history.to_json()}
             if outcome.history.epochs:
-                kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run")
+                kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run",
+                                      sc.training.full_accuracy)
             tests.append(_training_result(outcome, faithful, sc))
     return tests, outcomes, accuracy, "\n".join(notes)
 
