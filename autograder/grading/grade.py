@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,19 +57,24 @@ def _training_result(outcome: training.TrainingOutcome, faithful: bool, sc: scor
                               ["timed out"] if outcome.timed_out else [])
 
 
-def _prepared(trainer: RemoteMlp) -> None:
-    """Collect the reply to ``prepare`` (a worker that failed it fails ``train_begin`` next, with its reason)."""
-    try:
+def _train(trainer: RemoteMlp, mnist, config: kit_train.TrainConfig, sc: scoring.Scoring,
+           faithful: Future) -> training.TrainingOutcome:
+    """The audited training run, once the training worker has imported the submission and loaded MNIST."""
+    hello = trainer.await_hello()
+    if not hello.get("ok"):
+        return training.TrainingOutcome(kit_train.History(config), error=str(hello.get("error")), verdict="crashed")
+    try:  # the reply to prepare (a worker that failed it fails train_begin next, with its reason)
         trainer.receive(60, "preparing the training run")
     except WorkerError:
         pass
+    return training.run(trainer, mnist, config, sc.training.seconds, faithful, sc.training.chunk_seconds)
 
 
 def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> tuple[list, list, float, str]:
     """Run checks and training in sandboxes; return (tests, check outcomes, accuracy, notes for the student).
 
-    Both workers start at once, the training worker is asked to load MNIST ahead of its run, and the grader
-    loads its own copy while the workers import mlp.py: the training phase's start-up hides behind the checks."""
+    Both workers start at once, and the training worker trains (driven by a thread) while the checks run: its
+    chunks are audited once the checks tell whether the functions training uses are correct (``training.run``)."""
     sc = options.scoring
     limits = sc.sandbox_limits()
     with ExitStack() as stack:
@@ -87,7 +93,17 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
             message = str(remote.hello.get("error"))
             extra["worker_output"], extra["import_error"] = remote.output(), message
             return scoring.zero_results(message, sc), [], 0.0, message
-        outcomes = checks.run_checks(MlpProxy(remote), seed, sc.graded)
+        faithful: Future = Future()
+        if trainer:
+            config = sc.train_config(seed % 2**31)
+            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="training"))
+            trained = pool.submit(_train, trainer, mnist, config, sc, faithful)
+        try:
+            outcomes = checks.run_checks(MlpProxy(remote), seed, sc.graded)
+        except BaseException as error:
+            faithful.set_exception(error)  # the training thread ends at its next reply
+            raise
+        faithful.set_result(all(c.passed for c in outcomes if c.function in training.TRAINED_WITH))
         extra["worker_output"] = remote.output()
         remote.close()
         tests = scoring.function_results(outcomes, sc)
@@ -96,25 +112,16 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
             if any(c.timed_out for c in outcomes) else []
         accuracy = 0.0
         if trainer:
-            config = sc.train_config(seed % 2**31)
-            faithful = all(c.passed for c in outcomes if c.function in training.TRAINED_WITH)
-            hello = trainer.await_hello()
-            if hello.get("ok"):
-                _prepared(trainer)
-                t = sc.training
-                outcome = training.run(trainer, mnist, config, t.seconds, faithful, t.chunk_seconds)
-                extra["training_output"] = trainer.output()  # what the student's code printed while training
-            else:
-                outcome = training.TrainingOutcome(kit_train.History(config), error=str(hello.get("error")),
-                                                   verdict="crashed")
+            outcome = trained.result()
+            extra["training_output"] = trainer.output()  # what the student's code printed while training
             accuracy = outcome.test_accuracy
             extra["training"] = {"seconds": round(outcome.seconds, 2), "audits": outcome.audits,
                                  "verdict": outcome.verdict, "max_deviation": round(outcome.max_deviation, 4),
-                                 "faithful": faithful, "history": outcome.history.to_json()}
+                                 "faithful": faithful.result(), "history": outcome.history.to_json()}
             if outcome.history.epochs:
                 kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run",
                                       sc.training.full_accuracy)
-            tests.append(_training_result(outcome, faithful, sc))
+            tests.append(_training_result(outcome, faithful.result(), sc))
     return tests, outcomes, accuracy, "\n".join(notes)
 
 

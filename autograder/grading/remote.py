@@ -243,6 +243,10 @@ class RemoteMlp:
             self._fail(f"the worker died in {what}: {self._exit()}")
         return reply
 
+    def ready(self) -> bool:
+        """A reply (or the worker's end) is waiting: ``receive`` returns at once."""
+        return not self.replies.empty()
+
     def request(self, message: dict, timeout: float | None = None, what: str = "") -> dict:
         self.send(message, timeout)
         return self.receive(timeout or self.call_seconds, what or message.get("fn") or message["op"])

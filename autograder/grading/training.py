@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,12 +189,12 @@ AHEAD = 2  # training requests queued in the worker's pipe, so it never idles wh
 TRAIN_PROBE = 10_000  # train loss/accuracy are measured on this many training images (the first ones), to save time
 
 
-def measure(params: dict, data: Mnist, history: kit_train.History, epoch: int, seconds: float) -> None:
-    """Append the grader's own measurements of ``params`` after ``epoch`` to ``history``."""
+def measure(params: dict, data: Mnist, epoch: int, seconds: float) -> kit_train.EpochRecord:
+    """The grader's own measurements of ``params`` after ``epoch``."""
     probe = type(data.train)(data.train.images[:TRAIN_PROBE], data.train.labels[:TRAIN_PROBE])
     train_loss, train_acc = kit_train.evaluate(reference, params, probe)
     test_loss, test_acc = kit_train.evaluate(reference, params, data.test)
-    history.epochs.append(kit_train.EpochRecord(epoch, train_loss, train_acc, test_loss, test_acc, seconds))
+    return kit_train.EpochRecord(epoch, train_loss, train_acc, test_loss, test_acc, seconds)
 
 
 def plan(data: Mnist, config: kit_train.TrainConfig, rng: np.random.Generator, chunk_mean: int) -> list[tuple]:
@@ -205,56 +206,86 @@ def plan(data: Mnist, config: kit_train.TrainConfig, rng: np.random.Generator, c
     return steps
 
 
-def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: float, faithful: bool,
+def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: float, faithful: bool | Future,
         chunk_seconds: float = 20, chunk_mean: int = 60, audit: bool = True) -> TrainingOutcome:
     """Train in the worker under a total time budget and return the grader-measured outcome.
 
     The initial weights come from ``config.seed``; the chunk lengths from a secret. ``faithful``: every unit check
-    of the functions training uses passed (see ``judge``). ``audit=False`` is for the grading benchmark only.
-    Pipelined: the worker always has the next requests queued (it never waits for the grader), and while it runs
-    chunk k+1 the grader audits chunk k and measures finished epochs, so auditing every chunk costs the grader's
-    second core, not wall time.
+    of the functions training uses passed (see ``Audit``), or a Future of it while those checks still run: the
+    worker's replies are then kept, unaudited, and the worker kept busy, until the Future is done; nothing is
+    accepted before it is audited. ``audit=False`` is for the grading benchmark only.
+    Pipelined: the worker always has more requests queued than the grader has replies to audit (it never waits
+    for the grader), and while it runs the next chunks the grader audits the last one, so auditing every chunk
+    costs the grader's second core, not wall time. Finished epochs are measured in a thread of their own.
     """
-    outcome, auditor = TrainingOutcome(kit_train.History(config)), Audit(faithful)
+    awaited = faithful if isinstance(faithful, Future) else None
+    auditor = None if awaited else Audit(faithful)
+    outcome = TrainingOutcome(kit_train.History(config))
     params = reference.init_params(reference.LAYER_SIZES, np.random.default_rng(config.seed))
     state: State = (params, {k: np.zeros_like(v) for k, v in params.items()})
     chunk_list = plan(data, config, np.random.default_rng(secrets.randbits(128)), chunk_mean)
     start = epoch_start = time.perf_counter()
     deadline = start + seconds
+    sent = 0
+    backlog: list[tuple[int, State, float]] = []  # replies received, not yet audited: (chunk, state, arrival)
+    measuring = ThreadPoolExecutor(1, thread_name_prefix="measure")
+    measured = []
 
-    def request(k: int) -> None:
-        epoch, lo, hi, _ = chunk_list[k]
-        remote.send({"op": "train_steps", "epoch": epoch, "start": lo, "stop": hi})
+    def accept(k: int, after: State, arrival: float) -> None:
+        """Audit chunk ``k``'s reported state against the replay from the last accepted one, then accept it."""
+        nonlocal state, epoch_start
+        epoch, lo, hi, batches = chunk_list[k]
+        if audit:
+            expected = replay(state, batches[lo:hi], data, config.at_epoch(epoch))
+            auditor.judge(state, after, expected, f"in epoch {epoch}, steps {lo}..{hi - 1}")
+            outcome.audits += 1
+        state = after
+        if hi == len(batches):  # (the accepted state's arrays are never changed in place)
+            measured.append(measuring.submit(measure, state[0], data, epoch, arrival - epoch_start))
+            epoch_start = arrival
+
+    def feed(upto: int) -> None:
+        """Have requests sent for every chunk before ``upto``."""
+        nonlocal sent
+        while sent < min(upto, len(chunk_list)):
+            epoch, lo, hi, _ = chunk_list[sent]
+            remote.send({"op": "train_steps", "epoch": epoch, "start": lo, "stop": hi})
+            sent += 1
 
     try:
         reply = remote.request({"op": "train_begin", "params": params, "config": vars(config)}, 60, "train_begin")
         if not reply.get("ok"):
             raise ValueError(f"starting the training failed: {reply.get('error')}")
-        for k in range(min(AHEAD, len(chunk_list))):
-            request(k)
-        for k, (epoch, lo, hi, batches) in enumerate(chunk_list):
-            reply = remote.receive(max(0.1, min(chunk_seconds, deadline - time.perf_counter())),
-                                   f"training (epoch {epoch})")
-            if not reply.get("ok"):
-                raise ValueError(f"training failed in epoch {epoch}: {reply.get('error')}")
-            if k + AHEAD < len(chunk_list):
-                request(k + AHEAD)  # keep the worker's queue full, then check this chunk
-            after = (check_params(reply.get("params"), params), check_params(reply.get("velocity"), params))
-            if audit:
-                expected = replay(state, batches[lo:hi], data, config.at_epoch(epoch))
-                auditor.judge(state, after, expected, f"in epoch {epoch}, steps {lo}..{hi - 1}")
-                outcome.audits += 1
-            state = after
-            if hi == len(batches):
-                measure(state[0], data, outcome.history, epoch, time.perf_counter() - epoch_start)
-                epoch_start = time.perf_counter()
+        feed(AHEAD)
+        received = 0
+        while received < len(chunk_list) or backlog:
+            # take a reply when there is nothing to audit, else only one already there: the worker is never
+            # blocked on a full pipe while the grader audits
+            if received < len(chunk_list) and (auditor is None or not backlog or remote.ready()):
+                epoch = chunk_list[received][0]
+                reply = remote.receive(max(0.1, min(chunk_seconds, deadline - time.perf_counter())),
+                                       f"training (epoch {epoch})")
+                if not reply.get("ok"):
+                    raise ValueError(f"training failed in epoch {epoch}: {reply.get('error')}")
+                after = (check_params(reply.get("params"), params), check_params(reply.get("velocity"), params))
+                backlog.append((received, after, time.perf_counter()))
+                received += 1
+                feed(received + AHEAD + len(backlog))  # the worker has work queued while the grader audits
+            if auditor is None and (received == len(chunk_list) or awaited.done()):
+                auditor = Audit(awaited.result())
+            if auditor is not None and backlog:
+                accept(*backlog.pop(0))
     except WorkerError as error:
         outcome.error, outcome.verdict = str(error), "timed out" if error.timed_out else "crashed"
     except AuditFailed as error:
         outcome.error, outcome.verdict = str(error), error.verdict
     except ValueError as error:
         outcome.error, outcome.verdict = str(error), "crashed"
-    outcome.seconds, outcome.max_deviation = time.perf_counter() - start, auditor.max_deviation
+    finally:
+        measuring.shutdown()
+    outcome.history.epochs += [record.result() for record in measured]
+    outcome.seconds = time.perf_counter() - start
+    outcome.max_deviation = auditor.max_deviation if auditor else 0.0
     if outcome.error is None:
         outcome.test_accuracy = outcome.history.final_test_accuracy
     return outcome
