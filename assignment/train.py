@@ -85,6 +85,11 @@ class History:
             "epochs": [dataclasses.asdict(e) for e in self.epochs],
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> "History":
+        """The inverse of ``to_json``."""
+        return cls(TrainConfig(**data["hyperparameters"]), [EpochRecord(**e) for e in data["epochs"]])
+
 
 def load_submission(folder: str | Path) -> ModuleType:
     """Import ``<folder>/mlp.py`` as a fresh module (so several submissions can be loaded side by side)."""

@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--no-training", action="store_true",
                          help="skip the training run: unit checks only (default: train)")
     one.add_argument("--quiet", action="store_true", help="print nothing (for grade-all)")
+    one.add_argument("--no-report", action="store_true",
+                     help="write results.json only, no report.html/.md or curves.png (grade-all renders every "
+                          "report in one pass at its end; default: write them)")
     one.add_argument("--lms-facts", metavar="JSON", help="what the LMS's names say about this upload, recorded as "
                      "extra_data.lms (grade-all passes it; default: read Gradescope's submission_metadata.json "
                      "beside a 'submission' folder, else nothing)")
@@ -226,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or Path("graded") / args.submission.stem
         facts = json.loads(args.lms_facts) if args.lms_facts else lms.gradescope_facts(args.submission)
         data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training, lms_facts=facts))
-        try_render_submission(out)  # report.html/.md beside results.json; a failure there never loses the grade
+        if not args.no_report:  # report.html/.md and curves.png; a failure there never loses the grade
+            try_render_submission(out)
         if not args.quiet:
             say(results.summary(data))
             say(f"wrote {out / 'results.json'}")

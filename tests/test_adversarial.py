@@ -35,7 +35,7 @@ FORGED = "FORGED"  # every forgery in the corpus carries this word; the grader n
 MAX_RESULTS_BYTES = 200_000
 FUNCTIONS = ("relu_grad", "softmax", "cross_entropy", "backward", "sgd_step")
 HOST_TMP_RESULTS = Path("/tmp/results.json")
-GRADER_FILES = {"results.json", "submission", "curves.png", "report.html", "report.md"}  # what grade() writes
+GRADER_FILES = {"results.json", "submission", "curves.png", "report.html", "report.md"}  # what grade (CLI) writes
 WORK: list[str] = []  # the folder of this run's uploads and grades
 
 if os.geteuid() != 0:

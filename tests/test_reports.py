@@ -92,6 +92,28 @@ def simple_tests(score: float, failing: str = "") -> list[Result]:
     return tests
 
 
+def test_the_report_draws_the_curve_from_the_graders_history_once(tmp_path):
+    from solution import train as kit_train
+
+    history = kit_train.History(kit_train.TrainConfig(epochs=2))
+    history.epochs = [kit_train.EpochRecord(e, 0.5 / e, 0.9 + e / 100, 0.55 / e, 0.89 + e / 100, 1.0) for e in (1, 2)]
+    assert kit_train.History.from_json(history.to_json()) == history
+    folder = fake_results(tmp_path / "s", simple_tests(6), 0.91)
+    data = results.load(folder)
+    data["extra_data"]["training"]["history"] = history.to_json()
+    results.write(folder, data)
+    render_submission(folder)
+    curve = folder / "curves.png"
+    assert curve.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert 'id="grader-curve"' in (folder / "report.html").read_text()
+    drawn = curve.stat().st_mtime_ns
+    render_submission(folder)  # up to date: not drawn again
+    assert curve.stat().st_mtime_ns == drawn
+    fake_results(folder, simple_tests(6), 0.0)  # a regrade that finished no epoch: no curve of the old run
+    render_submission(folder)
+    assert not curve.exists() and 'id="grader-curve"' not in (folder / "report.html").read_text()
+
+
 # ----------------------------------------------------------------------------------------- sanitizing
 def test_markdown_sanitizer_removes_script_handlers_and_remote_content():
     html = render_markdown(HOSTILE_REPORT, {"my_curve.png": "data:image/png;base64,AAAA"})
@@ -287,8 +309,8 @@ def graded_class(tmp_path_factory) -> Path:
         from solution import train as kit_train
 
         history = kit_train.History(kit_train.TrainConfig(2, 0.05, 64, 0.9, 0))
-        history.epochs = [kit_train.EpochStats(e, 0.5 / e, 0.9 + e / 100, 0.55 / e, 0.89 + e / 100, 1.0)
-                          for e in (1, 2)] if hasattr(kit_train, "EpochStats") else []
+        history.epochs = [kit_train.EpochRecord(e, 0.5 / e, 0.9 + e / 100, 0.55 / e, 0.89 + e / 100, 1.0)
+                          for e in (1, 2)]
         curve = base / "curve.png"
         kit_train.plot_curves(history, curve, "curve")
     shutil.copy(curve, alice / "my_curve.png")

@@ -13,6 +13,10 @@ and exec, ``preexec_fn``, can deadlock in a threaded parent), so a killed batch 
 a grade later. SIGINT (Ctrl-C)
 and SIGTERM stop the batch within seconds: every grading in flight is killed (its student stays ungraded),
 the gradebook is written from the results on disk, and ``Interrupted`` is raised.
+
+The gradings write results.json only; the reports (report.html/.md, curves.png) of every student graded are
+rendered at the end in one pass, in this process (matplotlib is imported once per class, not once per student).
+After an interruption, the rerun (or ``report``) renders them.
 """
 from __future__ import annotations
 
@@ -163,7 +167,8 @@ def grade_one(student: str, upload: Path | lms.Upload, out: Path, seed: int, ext
     facts = upload.facts() if isinstance(upload, lms.Upload) and upload.lms else None
     upload = upload.path if isinstance(upload, lms.Upload) else upload
     command = [sys.executable, "-m", "autograder", "grade", str(upload), "--out", str(target), "--seed", str(seed),
-               "--quiet", "--die-with-parent", str(os.getpid()), *(["--lms-facts", json.dumps(facts)] if facts else []), *extra_args]
+               "--quiet", "--no-report", "--die-with-parent", str(os.getpid()),
+               *(["--lms-facts", json.dumps(facts)] if facts else []), *extra_args]
     start = time.monotonic()
     proc = children.start(command)
     if proc is None:

@@ -118,9 +118,6 @@ def _run(staged: Path, out: Path, options: Options, seed: int, extra: dict) -> t
             extra["training"] = {"seconds": round(outcome.seconds, 2), "audits": outcome.audits,
                                  "verdict": outcome.verdict, "max_deviation": round(outcome.max_deviation, 4),
                                  "faithful": faithful.result(), "history": outcome.history.to_json()}
-            if outcome.history.epochs:
-                kit_train.plot_curves(outcome.history, out / "curves.png", "Grader's measurements of your training run",
-                                      sc.training.full_accuracy)
             tests.append(_training_result(outcome, faithful.result(), sc))
     return tests, outcomes, accuracy, "\n".join(notes)
 

@@ -3,7 +3,7 @@ written next to ``results.json`` from what the grader left in that folder:
 
 * ``results.json``: scores, each test's output (hidden tests' outputs never hold expected values), run time,
   isolation level, static findings, the grader's training history;
-* ``curves.png``: the training curve the grader drew from its own measurements;
+* ``curves.png``: the training curve, drawn here from the grader's measurements in results.json;
 * ``submission/``: the staged student files (``mlp.py``, ``REPORT.md``, ``*.png``), all untrusted.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from autograder.classops.rubric import load_rubric
 from autograder.grading import results, scoring
 from autograder.grading.results import MAX_OUTPUT_CHARS, accuracy, max_score
 from autograder.report.common import esc, md_cell, md_fence, page, png_uri, render_markdown
+from solution import train as kit_train
 
 MAX_CODE_CHARS = 300_000
 
@@ -229,6 +230,24 @@ def render_markdown_report(out: Path, data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def draw_curve(out: Path, data: dict) -> None:
+    """Draw ``out/curves.png`` from the training history the grader measured (unless it is newer than
+    results.json); remove a curve of an earlier grading when this one finished no epoch."""
+    curve = out / "curves.png"
+    training = data.get("extra_data", {}).get("training")
+    history = training.get("history") if isinstance(training, dict) else None
+    if not (isinstance(history, dict) and history.get("epochs")):
+        curve.unlink(missing_ok=True)
+        return
+    try:
+        if curve.stat().st_mtime_ns >= (out / results.NAME).stat().st_mtime_ns:
+            return
+    except OSError:
+        pass
+    kit_train.plot_curves(kit_train.History.from_json(history), curve, "Grader's measurements of your training run",
+                          scoring.load().training.full_accuracy)
+
+
 def render(out: Path, rubric=None) -> Path:
     """Write ``out/report.html`` and ``out/report.md`` from ``out/results.json``; return the HTML's path."""
     out = Path(out)
@@ -240,6 +259,7 @@ def render(out: Path, rubric=None) -> Path:
             rubric = load_rubric()
         except Exception:  # noqa: BLE001 - the report is still useful without the rubric
             rubric = []
+    draw_curve(out, data)
     html_path = out / "report.html"
     write_text_atomic(html_path, render_html(out, data, rubric))
     write_text_atomic(out / "report.md", render_markdown_report(out, data))
