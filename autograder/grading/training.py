@@ -229,7 +229,7 @@ def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: 
     sent = 0
     backlog: list[tuple[int, State, float]] = []  # replies received, not yet audited: (chunk, state, arrival)
     measuring = ThreadPoolExecutor(1, thread_name_prefix="measure")
-    measured = []
+    measured: list[Future] = []  # each finished epoch's measurement, in order
 
     def accept(k: int, after: State, arrival: float) -> None:
         """Audit chunk ``k``'s reported state against the replay from the last accepted one, then accept it."""
@@ -285,7 +285,7 @@ def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: 
         measuring.shutdown()
     outcome.history.epochs += [record.result() for record in measured]
     outcome.seconds = time.perf_counter() - start
-    outcome.max_deviation = auditor.max_deviation if auditor else 0.0
+    outcome.max_deviation = auditor.max_deviation if auditor is not None else 0.0
     if outcome.error is None:
         outcome.test_accuracy = outcome.history.final_test_accuracy
     return outcome
