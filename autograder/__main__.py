@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("report", help="render per-submission reports and the class dashboard")
     report.add_argument("graded", type=Path, help="a grade-all output folder (or one submission's folder)")
     report.add_argument("--similarity", type=float, default=0.9, help="flag code pairs at least this similar")
+    report.add_argument("--when-told", action="store_true", help=argparse.SUPPRESS)  # grade's Renderer child
     book = commands.add_parser("gradebook", help="merge autograder and write-up scores into grades.csv")
     book.add_argument("graded", type=Path, help="a grade-all output folder")
     export = commands.add_parser("export", help="write a CSV an LMS imports, keyed by the LMS ids of the download")
@@ -168,6 +169,14 @@ def main(argv: list[str] | None = None) -> int:
         path = nbgrader_course.build(args.out) if args.out else nbgrader_course.build()
         say(f"wrote {path}")
         return 0
+    if args.command == "report" and args.when_told:  # grade's renderer: import now, render when told (or never)
+        os.nice(19)
+        from autograder import report
+
+        report.preload()
+        if sys.stdin.readline().strip() != "render":
+            return 0
+        return 0 if report.try_render_submission(args.graded) else 3
     if args.command == "report":
         from autograder import report
 
@@ -221,16 +230,22 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.classops import lms
         from autograder.grading import results
         from autograder.grading.grade import Options, grade
-        from autograder.report import try_render_submission
+        from autograder.report import Renderer
 
         if not args.submission.exists():
             say(f"error: {args.submission} does not exist; nothing was graded", error=True)
             return 2
         out = args.out or Path("graded") / args.submission.stem
         facts = json.loads(args.lms_facts) if args.lms_facts else lms.gradescope_facts(args.submission)
-        data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training, lms_facts=facts))
-        if not args.no_report:  # report.html/.md and curves.png; a failure there never loses the grade
-            try_render_submission(out)
+        renderer = None if args.no_report else Renderer(out)  # report.html/.md and curves.png, never at a grade's cost
+        try:
+            data = grade(args.submission, out, Options(args.seed, args.isolation, not args.no_training, lms_facts=facts))
+        except BaseException:
+            if renderer:
+                renderer.finish(render=False)
+            raise
+        if renderer:
+            renderer.finish()
         if not args.quiet:
             say(results.summary(data))
             say(f"wrote {out / 'results.json'}")

@@ -23,7 +23,7 @@ import pytest
 from autograder.classops.rubric import load_rubric
 from autograder.grading import results
 from autograder.__main__ import main as cli
-from autograder.report import render_submission, similarity, try_render_submission
+from autograder.report import Renderer, render_submission, similarity, try_render_submission
 from autograder.report.common import render_markdown
 from autograder.grading.scoring import CheckOutcome
 from autograder.grading.scoring import TestResult as Result
@@ -112,6 +112,19 @@ def test_the_report_draws_the_curve_from_the_graders_history_once(tmp_path):
     fake_results(folder, simple_tests(6), 0.0)  # a regrade that finished no epoch: no curve of the old run
     render_submission(folder)
     assert not curve.exists() and 'id="grader-curve"' not in (folder / "report.html").read_text()
+
+
+def test_grades_renderer_child_renders_when_told_and_the_grader_renders_if_the_child_is_gone(tmp_path):
+    told, untold, killed = (fake_results(tmp_path / name, simple_tests(6)) for name in ("told", "untold", "killed"))
+    Renderer(told).finish()
+    assert (told / "report.html").is_file() and (told / "report.md").is_file()
+    Renderer(untold).finish(render=False)  # the grading failed: nothing is rendered
+    assert not (untold / "report.html").exists()
+    renderer = Renderer(killed)
+    renderer.proc.kill()
+    renderer.proc.wait()
+    renderer.finish()  # the child is gone: rendered in this process instead
+    assert (killed / "report.html").is_file()
 
 
 # ----------------------------------------------------------------------------------------- sanitizing

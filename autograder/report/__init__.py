@@ -4,12 +4,16 @@
 comment) from ``out/results.json``; ``render_class(graded)`` renders every student's report and then
 ``graded/index.html``. Student-supplied content is sanitized and every page carries a strict CSP
 (see ``common``); a failure for one student is noted and never stops the others or the dashboard.
+``Renderer`` renders one submission's report from a child started ahead, at low priority, while it is graded.
 """
 from __future__ import annotations
 
+import subprocess
 import sys
 import traceback
 from pathlib import Path
+
+from autograder import ROOT
 
 from autograder.classops.outputs import graded_folders
 from autograder.classops.rubric import load_rubric
@@ -31,6 +35,35 @@ def try_render_submission(out: Path) -> Path | None:
         print(terminal(f"warning: could not write the report in {out}:\n{traceback.format_exc(limit=3)}"),
               file=sys.stderr)
         return None
+
+
+def preload() -> None:
+    """Import what rendering needs beyond this package: matplotlib, for the curve (~0.4 s)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+
+class Renderer:
+    """``grade``'s report, rendered by a child (``report OUT --when-told``) that is started before the grading at
+    the lowest CPU priority: it imports the report code and matplotlib on whatever core the grading leaves idle,
+    then waits, and renders once ``finish`` tells it to. Should the child fail, ``finish`` renders here."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder", "report", str(self.out), "--when-told"],
+                                     cwd=ROOT, stdin=subprocess.PIPE, text=True)
+
+    def finish(self, render: bool = True, timeout: float = 120) -> None:
+        """Have the report rendered (``render``), or let the child go without rendering."""
+        try:
+            self.proc.communicate("render\n" if render else "", timeout=timeout)
+        except (subprocess.TimeoutExpired, OSError):
+            self.proc.kill()
+            self.proc.wait()
+        if render and self.proc.returncode != 0:
+            try_render_submission(self.out)
 
 
 def _stale(folder: Path) -> bool:
