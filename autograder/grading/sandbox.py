@@ -102,7 +102,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -263,36 +262,35 @@ def uid_processes(uid: int) -> list[int]:
     return pids
 
 
-def _as_uid(uid: int, action) -> int:
-    """Run ``action()`` (plain syscalls only) in a forked child with uid/gid ``uid``; its exit status."""
-    with warnings.catch_warnings():  # 3.12+ warns about fork() with threads; the child only makes syscalls
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:
-        code = 255
-        try:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            code = action()
-        finally:
-            os._exit(code)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+# Run as another uid by a fresh interpreter, spawned (vfork + exec), never by fork(): fork() in the threaded grader
+# runs the libraries' at-fork handlers, and OpenBLAS's deadlocks while another thread is inside a BLAS call (seen: a
+# grading hung for good closing its checks worker while the training thread replayed a chunk).
+_DROP_PRIVILEGES = ("import json, os, signal, sys\n"
+                    "uid = int(sys.argv[1])\n"
+                    "os.setgroups([])\n"
+                    "os.setresgid(uid, uid, uid)\n"
+                    "os.setresuid(uid, uid, uid)\n")
+_KILL_ALL = ("try:\n"  # every process of the uid but this one; atomic against fork
+             "    os.kill(-1, signal.SIGKILL)\n"
+             "except ProcessLookupError:\n"
+             "    pass\n")
+_FIRST_DENIED = ("for i, (path, mode, allowed) in enumerate(json.loads(sys.argv[2])):\n"  # exit 2 + its index
+                 "    if os.access(path, mode) != allowed:\n"
+                 "        sys.exit(i + 2)\n")
 
 
-def _kill_all() -> int:
-    try:
-        os.kill(-1, signal.SIGKILL)  # every process of this uid but the caller; atomic against fork
-    except ProcessLookupError:
-        pass
-    return 0
+def _as_uid(uid: int, program: str, *args: str) -> int:
+    """Exit status of Python ``program`` run with uid/gid ``uid`` (``sys.argv[2:]`` = ``args``)."""
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", _DROP_PRIVILEGES + program, str(uid), *args],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc.returncode
 
 
 def kill_uid(uid: int, timeout: float = 10) -> bool:
     """SIGKILL every process of ``uid`` until none is left; False if some survive ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        _as_uid(uid, _kill_all)
+        _as_uid(uid, _KILL_ALL)
         if not uid_processes(uid):
             return True
         if time.monotonic() > deadline:
@@ -357,16 +355,11 @@ def _blocker(path: Path) -> str:
 
 def _inaccessible(uid: int, checks: list[tuple[Path, int, bool]]) -> list[str]:
     """Problems with (path, access mode, must be allowed) checks made as ``uid``."""
-    def run() -> int:
-        for index, (path, mode, allowed) in enumerate(checks):
-            if os.access(path, mode) != allowed:
-                return index + 1
-        return 0
-
     problems = []
-    while checks and (failed := _as_uid(uid, run)):
-        if failed > len(checks):
-            raise SandboxError(f"could not check paths as uid {uid} (status {failed})")
+    while checks and (status := _as_uid(uid, _FIRST_DENIED, json.dumps([[str(p), m, a] for p, m, a in checks]))):
+        failed = status - 1  # 1-based: the first check that came out wrong
+        if not 1 <= failed <= len(checks):
+            raise SandboxError(f"could not check paths as uid {uid} (status {status})")
         path, mode, allowed = checks[failed - 1]
         what = {os.R_OK: "readable", os.X_OK: "executable", os.R_OK | os.X_OK: "readable",
                 os.W_OK: "writable"}[mode]
