@@ -113,3 +113,18 @@ def test_the_student_side_copies_of_the_function_list_agree_with_scoring():
 
     assert _literal(ROOT / "tests_public/conftest.py", "FUNCTIONS") == scoring.FUNCTIONS
     assert _literal(ROOT / "solution/train.py", "GRADED") == scoring.GRADED
+
+
+def test_the_kit_never_forks_a_threaded_process():
+    """The grader runs threads that call BLAS (the training run's replays and measurements) while it starts and
+    kills processes. fork() runs the libraries' at-fork handlers, and OpenBLAS's deadlocks while another thread is
+    inside a BLAS call (a grading once hung for good that way); Python code between fork and exec (preexec_fn)
+    can deadlock the same way. Processes are spawned (subprocess without preexec_fn, user or group: vfork)."""
+    for name, path in kit_modules().items():
+        if not name.startswith("autograder"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("fork", "forkpty"):
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} calls os.{node.attr}")
+            if isinstance(node, ast.keyword) and node.arg in ("preexec_fn", "user", "group", "extra_groups"):
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} passes {node.arg}= (fork, not vfork)")
