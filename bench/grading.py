@@ -3,7 +3,7 @@
     python -m bench.grading              # prints the figures; exits non-zero only on errors
 
 1. One reference-speed submission fully graded by the CLI (public + hidden checks, audited training run,
-   results.json, report): the target is <= 10 s.
+   results.json, report): the target is <= 6 s.
 2. Each phase sandboxed vs the same work unsandboxed (the module imported into this process): the checks
    (pytest suites through the worker's pipe vs in-process), and the training run without audits (the kit's loop
    in the worker vs in-process). Then the training run with every chunk audited, the price of unforgeability.
