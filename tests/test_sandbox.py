@@ -638,3 +638,22 @@ def test_cgroups_left_by_a_killed_grader_are_removed():
         removed = sandbox.remove_stale_cgroups()
         assert all(path.exists() for path in live), "a live sandbox's cgroup must stay"
     assert set(stale.dirs.values()) <= set(removed) and not any(p.exists() for p in stale.dirs.values())
+
+
+def test_checks_made_as_a_sandbox_uid_report_each_wrong_path_and_a_helper_that_cannot_run(monkeypatch):
+    """``_inaccessible`` runs its access checks in a spawned interpreter as the uid (the grader never forks)."""
+    uid = sandbox.UIDS.stop - 1
+    base = Path(tempfile.mkdtemp())  # pytest's tmp_path is under a 0700 folder the uid cannot cross
+    base.chmod(0o755)
+    private = base / "private"
+    private.mkdir(mode=0o700)
+    shared = base / "shared.txt"
+    shared.write_text("x")
+    shared.chmod(0o644)
+    checks = [(shared, os.R_OK, True), (private, os.R_OK, True), (shared, os.W_OK, False), (Path("/"), os.W_OK, True)]
+    assert sandbox._inaccessible(uid, checks) == [f"{private} is not readable by uid {uid}",
+                                                  f"/ is not writable by uid {uid}"]
+    monkeypatch.setattr(sandbox, "_FIRST_DENIED", "raise RuntimeError('no helper')\n")  # exits 1: not a check
+    with pytest.raises(SandboxError, match=f"could not check paths as uid {uid}"):
+        sandbox._inaccessible(uid, checks)
+    shutil.rmtree(base)
