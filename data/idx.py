@@ -67,13 +67,13 @@ def _cached(path: Path) -> np.ndarray | None:
     """The cached images of IDX file ``path``, mapped read-only, or None when missing, stale or malformed."""
     cache = cache_path(path)
     try:
-        if cache.stat().st_mtime_ns < path.stat().st_mtime_ns:
+        source = path.stat()
+        if cache.stat().st_mtime_ns < source.st_mtime_ns:
             return None
-        size = path.stat().st_size
         images = np.asarray(np.load(cache, mmap_mode="r", allow_pickle=False))
     except (OSError, ValueError):
         return None
-    if images.dtype != np.float32 or images.ndim != 2 or 16 + images.size != size:
+    if images.dtype != np.float32 or images.ndim != 2 or 16 + images.size != source.st_size:
         return None
     return images
 

@@ -14,7 +14,6 @@ import traceback
 from pathlib import Path
 
 from autograder import ROOT
-
 from autograder.classops.outputs import graded_folders
 from autograder.classops.rubric import load_rubric
 from autograder.report import dashboard
