@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests_public.arrays import compare, scaled_atol, values_of
+
 
 class HiddenCheckFailed(AssertionError):
     """A failed hidden check; its message is safe to show to students."""
@@ -28,7 +30,7 @@ def signed(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]], dtype, 
 def as_float64(value: object, what: str) -> np.ndarray:
     """A returned value as a plain float64 ndarray (never trusting the object's own comparison methods)."""
     check(isinstance(value, np.ndarray) or np.isscalar(value), f"{what} returned {type(value).__name__}, expected a NumPy array")
-    return np.array(value, dtype=np.float64, copy=True, subok=False)
+    return values_of(value)
 
 
 def scalar(value: object, what: str) -> float:
@@ -39,16 +41,17 @@ def scalar(value: object, what: str) -> float:
 
 
 def check_array(got: object, expected: np.ndarray, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    """Shape, finiteness and values of ``got`` (not its dtype: dtypes have their own checks); the message never
-    prints ``expected``."""
-    check(isinstance(got, np.ndarray), f"{what}: returned {type(got).__name__}, expected an ndarray")
-    check(got.shape == expected.shape, f"{what}: shape {got.shape}, expected {expected.shape}")
-    values = as_float64(got, what)
-    check(bool(np.isfinite(values).all()), f"{what}: contains nan or inf")
-    wrong = ~np.isclose(values, expected.astype(np.float64), rtol=rtol, atol=atol)
-    if wrong.any():
-        first = tuple(int(i) for i in np.argwhere(wrong)[0])
-        raise HiddenCheckFailed(f"{what}: {int(wrong.sum())} of {wrong.size} values are wrong (first at index {first})")
+    """Type, shape, finiteness and values of ``got`` (not its dtype: dtypes have their own checks), compared and
+    told as every check of the kit does (``tests_public.arrays``), without ever printing ``expected``."""
+    found = compare(what, got, expected, rtol=rtol, atol=atol, reveal=False)
+    if found:
+        raise HiddenCheckFailed(found.text)
+
+
+def check_update(got: object, expected: np.ndarray, what: str, *inputs: np.ndarray) -> None:
+    """An optimizer's updated array against the float64 ``expected``: relative 1e-5, absolute 1e-6 of the largest
+    entry of ``expected`` and of the ``inputs`` it is computed from."""
+    check_array(got, expected, what, rtol=1e-5, atol=scaled_atol(expected, *inputs))
 
 
 def check_value(got: float, expected: float, what: str, rtol: float = 1e-4) -> None:

@@ -4,7 +4,7 @@ are separate checks."""
 import numpy as np
 import pytest
 
-from tests_hidden.checks import check, check_array, signed, unchanged
+from tests_hidden.checks import check, check_update, signed, unchanged
 from tests_public.optimizers import KEYS, shapes_of
 
 pytestmark = pytest.mark.momentum_step
@@ -24,13 +24,6 @@ def _expected(params, grads, velocity, lr, momentum):
     return {k: np.asarray(params[k], dtype=np.float64) - lr * v[k] for k in KEYS}, v
 
 
-def _close(got, expected, what, *inputs):
-    """``got`` against the float64 ``expected``: relative 1e-5, absolute 1e-6 of the largest entry of ``expected``
-    and of the ``inputs`` it is computed from (a sum may cancel to ~0; float32 rounding stays relative to its terms)."""
-    scale = max(float(np.abs(np.asarray(x, dtype=np.float64)).max()) for x in (expected, *inputs))
-    check_array(got, expected, what, rtol=1e-5, atol=1e-6 * scale + 1e-12)
-
-
 def _step(mlp, params, grads, velocity, lr, momentum, what):
     """One checked step: the values in the caller's dicts afterwards, velocity first."""
     want_params, want_velocity = _expected(params, grads, velocity, lr, momentum)
@@ -39,9 +32,9 @@ def _step(mlp, params, grads, velocity, lr, momentum, what):
     check(result is None, f"momentum_step returned {type(result).__name__}, expected None (update in place)")
     for key in KEYS:
         check(key in velocity and key in params, f"momentum_step removed the key {key!r}")
-        _close(velocity[key], want_velocity[key], f"momentum_step's velocity of {key} {what}", *inputs[key][1:])
+        check_update(velocity[key], want_velocity[key], f"momentum_step's velocity of {key} {what}", *inputs[key][1:])
     for key in KEYS:
-        _close(params[key], want_params[key], f"momentum_step's update of {key} {what}", inputs[key][0])
+        check_update(params[key], want_params[key], f"momentum_step's update of {key} {what}", inputs[key][0])
 
 
 def test_momentum_random_steps(mlp, rng):
@@ -77,7 +70,7 @@ def test_momentum_updates_in_place(mlp, rng):
         for key, original in originals[name].items():
             check(now.get(key) is original,
                   f"momentum_step put a new array in {name}[{key!r}]: update the existing one in place")
-            _close(original, want[key], f"momentum_step's in-place update of {name}[{key!r}]", *inputs[name][key])
+            check_update(original, want[key], f"momentum_step's in-place update of {name}[{key!r}]", *inputs[name][key])
 
 
 def test_momentum_leaves_grads_alone(mlp, rng):

@@ -1,5 +1,5 @@
-"""Helpers of the optional extension's tests (momentum_step, adam_step): parameter dicts and a check that names the
-mistake when an array the optimizer updates holds the wrong values."""
+"""Helpers of the optimizer tests (sgd_step and the optional extension's momentum_step and adam_step): parameter
+dicts and a check that names the mistake when an array the optimizer updates holds the wrong values."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from . import show
+from .arrays import compare, scaled_atol
 
 KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
 SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,), "W3": (2, 2), "b3": (2,)}
@@ -36,10 +37,7 @@ def copies(arrays: dict) -> dict[str, np.ndarray]:
 
 def close(got: object, want: np.ndarray) -> bool:
     """``got`` is an array of want's shape with its values (relative 1e-5, plus 1e-6 of the largest entry)."""
-    if not isinstance(got, np.ndarray) or got.shape != want.shape:
-        return False
-    scale = float(np.abs(want).max()) if want.size else 0.0
-    return bool(np.allclose(np.asarray(got, dtype=np.float64), want, rtol=1e-5, atol=1e-6 * scale + 1e-12))
+    return compare("", got, want, rtol=1e-5, atol=scaled_atol(want)) is None
 
 
 def check_updated(fn: str, what: str, got: object, want: np.ndarray, before: np.ndarray,
@@ -56,14 +54,13 @@ def check_updated(fn: str, what: str, got: object, want: np.ndarray, before: np.
     was.
     """
     __tracebackhide__ = True
-    if close(got, want):
+    found = compare(what, got, want, rtol=1e-5, atol=scaled_atol(want))
+    if found is None:
         return
-    if not isinstance(got, np.ndarray) or got.shape != want.shape:
-        problem = f"{what} is now {type(got).__name__} of shape {np.shape(got)}, expected an array of shape {want.shape}"
-    elif current is not None and current is not got and close(current, want):
+    if current is not None and current is not got and close(current, want):
         problem = f"{what} now holds a new array with the right values, but the original array was left unchanged: {in_place}"
-    elif not np.isfinite(got).all():
-        problem = f"{what} contains nan or inf{nonfinite}"
+    elif found.kind != "values":
+        problem = f"{found}{nonfinite if found.kind == 'nonfinite' else ''}"
     else:
         known = [(hint, values) for hint, values in mistakes
                  if not close(values, want) and not close(before, values) and close(got, values)]
@@ -77,10 +74,7 @@ def check_updated(fn: str, what: str, got: object, want: np.ndarray, before: np.
             problem = (f"{what} is unchanged (assigning to a local name or a new dict does not reach the caller): "
                        f"{in_place}")
         else:
-            errors = np.abs(np.asarray(got, dtype=np.float64) - want)
-            index = tuple(int(i) for i in np.unravel_index(int(np.argmax(errors)), want.shape))
-            problem = (f"{what} has wrong values: at {index} expected {want[index]:.6g}, got {got[index]:.6g} "
-                       f"(before the step {before[index]:.6g})")
+            problem = f"{found} (before the step {before[found.index]:.6g})"
     arrays = {name: value for name, value in context.items() if isinstance(value, np.ndarray)}
     scalars = ", ".join(f"{name}={value:g}" for name, value in context.items() if name not in arrays)
     lines = [f"  {name + ':':<10}{show(value)}" for name, value in

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from . import PUBLIC, call, require_unmodified, show
+from .arrays import compare
 
 pytestmark = pytest.mark.relu_grad
 
@@ -19,19 +20,13 @@ pytestmark = pytest.mark.relu_grad
 def check(z: np.ndarray, got: object) -> None:
     """Fail with an actionable message unless got has z's shape and the ReLU derivative's values (any dtype)."""
     __tracebackhide__ = True
-    if not isinstance(got, np.ndarray):
-        pytest.fail(f"relu_grad must return a NumPy array, got {type(got).__name__}\n  z: {show(z)}", pytrace=False)
-    if got.shape != z.shape:
-        pytest.fail(f"relu_grad(z) returned shape {got.shape}, expected {z.shape} (the shape of z)\n  z: {show(z)}",
-                    pytrace=False)
-    want = (z > 0).astype(np.float64)
-    values = got.astype(np.float64)
-    if not np.array_equal(values, want):
-        index = tuple(int(i) for i in np.argwhere(values != want)[0])
-        zero = " relu_grad(0) must be 0 (this course's convention): use z > 0, not z >= 0." if z[index] == 0 else ""
-        pytest.fail(f"relu_grad is wrong at index {index}: z = {z[index]:g}, got {values[index]:g}, "
-                    f"expected {want[index]:g} (1 where z > 0, else 0).{zero}\n  z:   {show(z)}\n  got: {show(got)}",
-                    pytrace=False)
+    found = compare("relu_grad(z)", got, (z > 0).astype(np.float64), rtol=0, atol=0)  # values: any dtype
+    if found:
+        at = found.index if found.kind == "values" else None
+        hint = {"shape": " (the shape of z)", "type": ""}.get(found.kind, " (1 where z > 0, else 0)")
+        zero = (f" There z = {z[at]:g}: relu_grad(0) must be 0 (this course's convention), so use z > 0, not z >= 0."
+                if at is not None and z[at] == 0 else f" There z = {z[at]:g}." if at is not None else "")
+        pytest.fail(f"{found}{hint}.{zero}\n  z:   {show(z)}\n  got: {show(got)}", pytrace=False)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from . import call, require_unmodified, show
-from .optimizers import SHAPES, shapes_of
+from .optimizers import SHAPES, check_updated, copies, shapes_of
 
 pytestmark = pytest.mark.sgd_step
 
@@ -27,45 +27,21 @@ def step_and_check(mlp, params: dict, grads: dict, lr: float, in_place: bool = F
     ``in_place``: unless every ORIGINAL array did, which is what updating in place means)."""
     __tracebackhide__ = True
     originals = dict(params)  # references to the caller's arrays
-    before = {k: v.copy() for k, v in params.items()}
-    grads_before = {k: np.array(v, copy=True) for k, v in grads.items()}
+    before = copies(params)
+    grads_before = copies(grads)
     result = call(mlp, "sgd_step", params, grads, lr)
     if result is not None:
         pytest.fail(f"sgd_step must return None (it updates params in place), got {type(result).__name__}",
                     pytrace=False)
-    judged = originals if in_place else {key: params.get(key) for key in originals}
-    tol = {"rtol": 1e-5, "atol": 1e-6}
-    want = {key: before[key] - lr * grads_before[key] for key in originals}
-    right = {key for key, value in judged.items() if isinstance(value, np.ndarray)
-             and value.shape == want[key].shape and np.allclose(value, want[key], **tol)}
-    for key, value in judged.items():
+    right: list[str] = []
+    for key, original in originals.items():
         p, g = before[key], grads_before[key]
-        if key in right:
-            continue
-        current = params.get(key)
-        if not isinstance(value, np.ndarray) or value.shape != p.shape:
-            problem = (f"params['{key}'] is now {type(value).__name__} of shape {np.shape(value)}, expected an "
-                       f"array of shape {p.shape}")
-        elif in_place and isinstance(current, np.ndarray) and current is not value \
-                and current.shape == p.shape and np.allclose(current, want[key], **tol):
-            problem = (f"params['{key}'] now holds a new array with the right values, but the original array "
-                       f"was left unchanged: {IN_PLACE}")
-        elif np.allclose(value, p + lr * g, **tol):
-            problem = f"params['{key}'] moved UP the gradient: subtract, params[k] -= lr * grads[k]"
-        elif np.allclose(value, p - g, **tol):
-            problem = f"params['{key}'] moved by the whole gradient: multiply by the learning rate lr={lr}"
-        elif np.array_equal(value, p) and right:
-            problem = (f"params['{key}'] is unchanged while {', '.join(sorted(right))} were updated: update every "
-                       f"key of params (biases too)")
-        elif np.array_equal(value, p):
-            problem = (f"params['{key}'] is unchanged (assigning to a local name or a new dict does not reach "
-                       f"the caller): {IN_PLACE}")
-        else:
-            index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(value - want[key])), p.shape))
-            problem = (f"params['{key}'] has wrong values: at {index} expected p - lr * g = {want[key][index]:.6g}, "
-                       f"got {value[index]:.6g} (p = {p[index]:.6g}, g = {g[index]:.6g}, lr = {lr})")
-        pytest.fail(f"sgd_step: {problem}\n  before: {show(p)}\n  grads:  {show(g)}\n  after:  {show(value)}",
-                    pytrace=False)
+        mistakes = [("moved UP the gradient: subtract, params[k] -= lr * grads[k]", p + lr * g),
+                    (f"moved by the whole gradient: multiply by the learning rate lr={lr}", p - g)]
+        check_updated("sgd_step", f"params['{key}']", original if in_place else params.get(key), p - lr * g, p,
+                      mistakes, {"grads": g, "lr": lr}, in_place=IN_PLACE,
+                      current=params.get(key) if in_place else None, updated=right)
+        right.append(key)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from . import PUBLIC, call, require_unmodified, show
+from .arrays import compare
 
 pytestmark = pytest.mark.softmax
 
@@ -59,8 +60,8 @@ def check(logits: np.ndarray, got: object, expected: np.ndarray | None = None) -
     """Fail with the problem found (and the input) unless got is softmax(logits) (and close to expected)."""
     __tracebackhide__ = True
     message = problem(logits, got)
-    if message is None and expected is not None and not np.allclose(got, expected, rtol=1e-4, atol=1e-7):
-        message = f"wrong values, expected {show(expected)}"
+    if message is None and expected is not None:
+        message = compare("the result", got, expected, rtol=1e-4, atol=1e-7)
     if message:
         pytest.fail(f"softmax: {message}\n  logits: {show(logits)}\n  got:    {show(got)}", pytrace=False)
 
