@@ -3,8 +3,8 @@ of the three routes to a grade.
 
 The course is generated from the kit's own sources (solution/, data/, tests_public/): generate_assignment strips
 every solution region and hidden test from the release; autograding gives the reference notebook 100 and the
-untouched release 0 in every test cell; feedback shows no hidden test. Parity: buggy submissions from tests/buggy/
-and a hidden-only failure get the same per-function points from `nbgrader autograde`, from the kit's CLI and
+untouched release 0 in every test cell; feedback shows no hidden test. Parity: buggy submissions from tests/buggy/,
+correct ones written differently from the reference (tests/correct/, full marks) and a hidden-only failure get the same per-function points from `nbgrader autograde`, from the kit's CLI and
 from the Gradescope zip in a simulated /autograder root (same hidden seed). The one deliberate difference is the
 training run: the notebook trains 2 epochs in the kernel (NOTEBOOK_EPOCHS), the kit 5 epochs in its sandbox,
 audited; both score by the same accuracy rule, so the reference gets full training points on every route.
@@ -25,7 +25,7 @@ import pytest
 
 from autograder.builders import generate
 from autograder.grading import scoring
-from submissions import BUGGY, buggy_constants
+from submissions import BUGGY, CORRECT as CORRECT_DIR, buggy_constants
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed: run `make course-deps`")
 pytest.importorskip("nbgrader", reason="nbgrader is not installed: run `make course-deps`")
@@ -40,7 +40,9 @@ NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SEED = "7"  # the hidden checks' seed on every route
 # Buggy submissions graded on every route: one per function, and the two the routes used to disagree on.
 PARITY = ("softmax_global_max", "backward_no_mean", "relu_grad_bool_dtype", "ce_sum_not_mean", "sgd_weights_only")
-STUDENTS = ("reference", "stubs", "hidden_only", *PARITY)
+# Correct code written differently from the reference (tests/correct/): full marks on every route.
+CORRECT = ("everything_different", "float64_internals")
+STUDENTS = ("reference", "stubs", "hidden_only", *PARITY, *CORRECT)
 HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS$.*?^### END HIDDEN TESTS$", flags=re.S | re.M)
 # Deliberately public: the correct relu_grad that backward's checks substitute (tests_public/substitutes.py), so a
 # relu_grad mistake is charged to relu_grad only; relu_grad's docstring spells it out anyway.
@@ -71,12 +73,21 @@ def page_text(path: Path) -> str:
     return "".join(html.unescape(re.sub(r"<[^>]+>", " ", path.read_text())).split())
 
 
-def buggy_notebook(source: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
-    """The reference notebook with a buggy corpus file appended to the answer cell of the function it breaks."""
-    path = BUGGY / f"{name}.py"
-    broken, _ = buggy_constants(path)
+def corpus_notebook(source: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """The reference notebook with a corpus file's code where a student would write it: each graded function's
+    definition appended to that function's answer cell, the rest (imports, helpers, constants) to the first answer
+    cell of a function the file defines."""
+    import ast
+
+    text = path.read_text()
+    tree = ast.parse(text)
+    defined = [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in scoring.GRADED]
+    first = min(defined, key=scoring.GRADED.index)
     nb = nbformat.from_dict(source)
-    by_id(nb)[broken].source += "\n\n\n" + path.read_text()
+    cells = by_id(nb)
+    for node in tree.body:
+        target = node.name if isinstance(node, ast.FunctionDef) and node.name in defined else first
+        cells[target].source += "\n\n\n" + ast.get_source_segment(text, node, padded=True)
     return nb
 
 
@@ -97,7 +108,11 @@ def mlp_source(student: str) -> str:
         return (ROOT / "assignment" / "mlp.py").read_text()
     if student == "hidden_only":
         return solution.replace(*HIDDEN_ONLY)
-    return solution + "\n\n\n" + (BUGGY / f"{student}.py").read_text()
+    return solution + "\n\n\n" + corpus_file(student).read_text()
+
+
+def corpus_file(name: str) -> Path:
+    return BUGGY / f"{name}.py" if name in PARITY else CORRECT_DIR / f"{name}.py"
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +125,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     source = nbformat.read(course / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
     notebooks = {"reference": source, "stubs": nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4),
-                 "hidden_only": hidden_only(source), **{name: buggy_notebook(source, name) for name in PARITY}}
+                 "hidden_only": hidden_only(source), **{name: corpus_notebook(source, corpus_file(name)) for name in (*PARITY, *CORRECT)}}
     for student, nb in notebooks.items():
         target = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
         target.parent.mkdir(parents=True)
@@ -239,6 +254,9 @@ def test_every_route_gives_the_same_points_per_function(course, kit_scores):
         assert kit_scores[name][fn] < scoring.load().functions[fn]
         assert all(kit_scores[name][other] == kit_scores["reference"][other] for other in scoring.GRADED if other != fn)
     assert 0 < kit_scores["hidden_only"]["relu_grad"] < scoring.load().functions["relu_grad"]  # partial credit
+    for name in CORRECT:
+        assert kit_scores[name] == pytest.approx({f: float(p) for f, p in scoring.load().functions.items()}, abs=0.011)
+        assert sum(notebook[name].values()) == pytest.approx(100, abs=0.011), (name, notebook[name])
 
 
 @pytest.mark.slow
