@@ -29,7 +29,7 @@ from submissions import make_submission, processes_mentioning
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "adversarial"
 SEED = 4242
-REFERENCE_SEEDS = (1, 2, 3)
+REFERENCE_SEEDS = (1,)  # the hidden sweep varies seeds in-process; other real gradings of the reference train too
 JOBS = 2
 FORGED = "FORGED"  # every forgery in the corpus carries this word; the grader never writes it
 MAX_RESULTS_BYTES = 200_000

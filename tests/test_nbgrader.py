@@ -3,9 +3,10 @@ of the three routes to a grade.
 
 The course is generated from the kit's own sources (solution/, data/, tests_public/): generate_assignment strips
 every solution region and hidden test from the release; autograding gives the reference notebook 100 and the
-untouched release 0 in every test cell; feedback shows no hidden test. Parity: buggy submissions from tests/buggy/,
-correct ones written differently from the reference (tests/correct/, full marks) and a hidden-only failure get the same per-function points from `nbgrader autograde`, from the kit's CLI and
-from the Gradescope zip in a simulated /autograder root (same hidden seed). The one deliberate difference is the
+untouched release 0 in every test cell; feedback shows no hidden test. Parity: submissions with several mistakes
+from tests/buggy/ (one per function in all), correct ones written differently from the reference (tests/correct/,
+full marks) and a hidden-only failure get the same per-function points from `nbgrader autograde`, from the kit's
+CLI and from the Gradescope zip in a simulated /autograder root (same hidden seed). The one deliberate difference is the
 training run: the notebook trains 2 epochs in the kernel (NOTEBOOK_EPOCHS), the kit 5 epochs in its sandbox,
 audited; both score by the same accuracy rule, so the reference gets full training points on every route.
 """
@@ -38,11 +39,13 @@ MNIST = ROOT / "data" / "mnist"
 ASSIGNMENT = nbgrader_course.ASSIGNMENT
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SEED = "7"  # the hidden checks' seed on every route
-# Buggy submissions graded on every route: one per function, and the two the routes used to disagree on.
-PARITY = ("softmax_global_max", "backward_no_mean", "relu_grad_bool_dtype", "ce_sum_not_mean", "sgd_weights_only")
+# Buggy submissions graded on every route, each with several mistakes from tests/buggy/ (one per function in all,
+# and the two the routes used to disagree on): each mistake must cost points in its own function only.
+MISTAKES = {"two_mistakes": ("softmax_global_max", "backward_no_mean"),
+            "three_mistakes": ("relu_grad_bool_dtype", "ce_sum_not_mean", "sgd_weights_only")}
 # Correct code written differently from the reference (tests/correct/): full marks on every route.
 CORRECT = ("everything_different", "float64_internals")
-STUDENTS = ("reference", "stubs", "hidden_only", *PARITY, *CORRECT)
+STUDENTS = ("reference", "stubs", "hidden_only", *MISTAKES, *CORRECT)
 HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS$.*?^### END HIDDEN TESTS$", flags=re.S | re.M)
 # Deliberately public: the correct relu_grad that backward's checks substitute (tests_public/substitutes.py), so a
 # relu_grad mistake is charged to relu_grad only; relu_grad's docstring spells it out anyway.
@@ -73,21 +76,22 @@ def page_text(path: Path) -> str:
     return "".join(html.unescape(re.sub(r"<[^>]+>", " ", path.read_text())).split())
 
 
-def corpus_notebook(source: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
-    """The reference notebook with a corpus file's code where a student would write it: each graded function's
-    definition appended to that function's answer cell, the rest (imports, helpers, constants) to the first answer
-    cell of a function the file defines."""
+def corpus_notebook(source: nbformat.NotebookNode, paths: list[Path]) -> nbformat.NotebookNode:
+    """The reference notebook with corpus files' code where a student would write it: each graded function's
+    definition appended to that function's answer cell, the rest of a file (imports, helpers, constants) to the
+    first answer cell of a function the file defines."""
     import ast
 
-    text = path.read_text()
-    tree = ast.parse(text)
-    defined = [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in scoring.GRADED]
-    first = min(defined, key=scoring.GRADED.index)
     nb = nbformat.from_dict(source)
     cells = by_id(nb)
-    for node in tree.body:
-        target = node.name if isinstance(node, ast.FunctionDef) and node.name in defined else first
-        cells[target].source += "\n\n\n" + ast.get_source_segment(text, node, padded=True)
+    for path in paths:
+        text = path.read_text()
+        tree = ast.parse(text)
+        defined = [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in scoring.GRADED]
+        first = min(defined, key=scoring.GRADED.index)
+        for node in tree.body:
+            target = node.name if isinstance(node, ast.FunctionDef) and node.name in defined else first
+            cells[target].source += "\n\n\n" + ast.get_source_segment(text, node, padded=True)
     return nb
 
 
@@ -108,11 +112,14 @@ def mlp_source(student: str) -> str:
         return (ROOT / "assignment" / "mlp.py").read_text()
     if student == "hidden_only":
         return solution.replace(*HIDDEN_ONLY)
-    return solution + "\n\n\n" + corpus_file(student).read_text()
+    return solution + "".join("\n\n\n" + path.read_text() for path in corpus_files(student))
 
 
-def corpus_file(name: str) -> Path:
-    return BUGGY / f"{name}.py" if name in PARITY else CORRECT_DIR / f"{name}.py"
+def corpus_files(student: str) -> list[Path]:
+    """The corpus files a student's submission is made of (the reference plus these, later definitions winning)."""
+    if student in MISTAKES:
+        return [BUGGY / f"{name}.py" for name in MISTAKES[student]]
+    return [CORRECT_DIR / f"{student}.py"]
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +132,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     source = nbformat.read(course / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
     notebooks = {"reference": source, "stubs": nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4),
-                 "hidden_only": hidden_only(source), **{name: corpus_notebook(source, corpus_file(name)) for name in (*PARITY, *CORRECT)}}
+                 "hidden_only": hidden_only(source), **{name: corpus_notebook(source, corpus_files(name)) for name in (*MISTAKES, *CORRECT)}}
     for student, nb in notebooks.items():
         target = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
         target.parent.mkdir(parents=True)
@@ -247,12 +254,14 @@ def test_every_route_gives_the_same_points_per_function(course, kit_scores):
         for name in scoring.GRADED:
             assert notebook[student][f"test_{name}"] == pytest.approx(kit_scores[student][name], abs=0.011), \
                 (student, name, notebook[student], kit_scores[student])
-    broken = {buggy_constants(BUGGY / f"{name}.py")[0] for name in PARITY}
-    assert broken == set(scoring.GRADED)  # one mistake per function, each charged where it is
-    for name in PARITY:
-        fn = buggy_constants(BUGGY / f"{name}.py")[0]
-        assert kit_scores[name][fn] < scoring.load().functions[fn]
-        assert all(kit_scores[name][other] == kit_scores["reference"][other] for other in scoring.GRADED if other != fn)
+    broken = {student: {buggy_constants(path)[0] for path in corpus_files(student)} for student in MISTAKES}
+    assert sorted(fn for fns in broken.values() for fn in fns) == sorted(scoring.GRADED)  # one mistake per function
+    for student, functions in broken.items():  # each charged where it is, and only there
+        for fn in scoring.GRADED:
+            if fn in functions:
+                assert kit_scores[student][fn] < scoring.load().functions[fn], (student, fn)
+            else:
+                assert kit_scores[student][fn] == kit_scores["reference"][fn], (student, fn)
     assert 0 < kit_scores["hidden_only"]["relu_grad"] < scoring.load().functions["relu_grad"]  # partial credit
     for name in CORRECT:
         assert kit_scores[name] == pytest.approx({f: float(p) for f, p in scoring.load().functions.items()}, abs=0.011)
@@ -267,7 +276,7 @@ def test_the_gradescope_zip_agrees(kit_scores, tmp_path_factory):
 
     root = make_root(package.build_gradescope(tmp_path_factory.mktemp("dist") / "gs.zip"),
                      tmp_path_factory.mktemp("gradescope"))
-    for student in ("reference", "softmax_global_max", "backward_no_mean", "stubs"):
+    for student in ("reference", "two_mistakes", "stubs"):
         data, _, output = grade(root, mlp_source(student), AUTOGRADER_ARGS=f"--seed {SEED} --no-training")
         assert per_function(data) == pytest.approx(kit_scores[student], abs=0.011), (student, output)
 
