@@ -25,6 +25,7 @@ def test_a_match_within_the_tolerances_is_none():
 @pytest.mark.parametrize("got, kind, text", [
     ([[1.0, 2.0, 3.0]], "type", "x is a list, expected an array of shape (2, 3)"),
     (np.float32(1.0), "type", "x is a float32, expected an array of shape (2, 3)"),
+    (None, "type", "x is None (a missing return?), expected an array of shape (2, 3)"),
     (WANT.T, "shape", "x has shape (3, 2), expected (2, 3)"),
     (np.array([["a", "b", "c"]] * 2), "dtype", "x has dtype <U1, expected numbers"),
     (np.where(WANT > 4, np.nan, WANT), "nonfinite", "x contains nan or inf (2 of 6 values, the first at index (1, 1))"),

@@ -48,6 +48,8 @@ def compare(what: str, got: object, want: np.ndarray, *, rtol: float = 1e-5, ato
     ``what`` names the array ("softmax(logits)", "params['W1']"); ``reveal`` shows the expected and actual values
     at the worst index (public checks); without it only their count and the index are told (hidden checks)."""
     want = np.asarray(want, dtype=np.float64)
+    if got is None:
+        return Mismatch("type", f"{what} is None (a missing return?), expected an array of shape {want.shape}")
     if not isinstance(got, np.ndarray):
         return Mismatch("type", f"{what} is {_a(type(got).__name__)}, expected an array of shape {want.shape}")
     try:
