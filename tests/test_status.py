@@ -190,3 +190,17 @@ def test_statuses_read_facts_not_prose():
     assert classify(ran(words)).name == "graded"
     facts = [CheckOutcome(c.name, c.function, c.hidden, False, "?", not_implemented=True) for c in outcomes()]
     assert classify(ran(facts)) == results.Status("not attempted", "every function is the untouched stub")
+
+
+def test_a_report_or_curve_is_up_to_date_only_when_not_older_than_its_results(tmp_path):
+    import os
+
+    report, data = tmp_path / "report.html", tmp_path / results.NAME
+    assert not results.up_to_date(report)  # neither exists
+    report.write_text("old")
+    assert not results.up_to_date(report)  # no results.json beside it
+    data.write_text("{}")
+    os.utime(report, ns=(1, 1))
+    assert not results.up_to_date(report)  # older than results.json: a regrade happened since
+    os.utime(report, ns=(data.stat().st_mtime_ns, data.stat().st_mtime_ns))
+    assert results.up_to_date(report)

@@ -85,6 +85,15 @@ def write(folder: Path, data: dict) -> Path:
     return path
 
 
+def up_to_date(product: Path) -> bool:
+    """True when ``product`` (a report or curve made from the results.json beside it) exists and is not older than
+    that results.json."""
+    try:
+        return product.stat().st_mtime_ns >= (product.parent / NAME).stat().st_mtime_ns
+    except OSError:
+        return False
+
+
 def load(folder: Path) -> dict | None:
     """The results in ``folder`` (None when there are none, or they are not a JSON object)."""
     try:

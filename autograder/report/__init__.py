@@ -16,6 +16,7 @@ from pathlib import Path
 from autograder import ROOT
 from autograder.classops.outputs import graded_folders
 from autograder.classops.rubric import load_rubric
+from autograder.grading import results
 from autograder.report import dashboard
 from autograder.report.similarity import DEFAULT_THRESHOLD
 from autograder.report.submission import render
@@ -65,14 +66,6 @@ class Renderer:
             try_render_submission(self.out)
 
 
-def _stale(folder: Path) -> bool:
-    """True when report.html is missing or older than results.json."""
-    try:
-        return (folder / "report.html").stat().st_mtime_ns < (folder / "results.json").stat().st_mtime_ns
-    except OSError:
-        return True
-
-
 def render_class(graded: Path, threshold: float = DEFAULT_THRESHOLD, stale_only: bool = False) -> Path:
     """Render each student's report (only missing or out-of-date ones with ``stale_only``), then
     ``graded/index.html``; a student whose report fails is noted on the dashboard."""
@@ -83,7 +76,7 @@ def render_class(graded: Path, threshold: float = DEFAULT_THRESHOLD, stale_only:
         rubric = []
     problems: dict[str, str] = {}
     for student, folder in graded_folders(graded).items():
-        if stale_only and not _stale(folder):
+        if stale_only and results.up_to_date(folder / "report.html"):
             continue
         try:
             render(folder, rubric)

@@ -239,11 +239,8 @@ def draw_curve(out: Path, data: dict) -> None:
     if not (isinstance(history, dict) and history.get("epochs")):
         curve.unlink(missing_ok=True)
         return
-    try:
-        if curve.stat().st_mtime_ns >= (out / results.NAME).stat().st_mtime_ns:
-            return
-    except OSError:
-        pass
+    if results.up_to_date(curve):
+        return
     kit_train.plot_curves(kit_train.History.from_json(history), curve, "Grader's measurements of your training run",
                           scoring.load().training.full_accuracy)
 
