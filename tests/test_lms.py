@@ -67,7 +67,7 @@ def test_moodle_blackboard_and_gradescope_names(tmp_path):
     board.mkdir()
     for stamp, source in (("2024-02-01-13-45-10", STUBS), ("2024-02-02-09-00-00", SOLUTION)):
         (board / f"HW3_asmith_attempt_{stamp}_mlp.py").write_text(source)
-        (board / f"HW3_asmith_attempt_{stamp}.txt").write_text(f"Name: Alice Smith (asmith)\nAssignment: HW3\n")
+        (board / f"HW3_asmith_attempt_{stamp}.txt").write_text("Name: Alice Smith (asmith)\nAssignment: HW3\n")
     found = uploads(board, tmp_path / "out2")
     alice = found["asmith"]
     assert (alice.lms, alice.lms_id, alice.name, alice.submitted_at) == ("blackboard", "asmith", "Alice Smith",

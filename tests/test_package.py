@@ -6,7 +6,6 @@ import ast
 import json
 import os
 import re
-import shlex
 import shutil
 import stat
 import struct

@@ -180,7 +180,7 @@ def test_read_only_submission_cannot_be_written(level, shared):
     submission = shared / "submission"
     submission.mkdir(mode=0o755)
     (submission / "mlp.py").write_text("X = 1\n")
-    code = f"""
+    code = """
         import os
         for action in (lambda: open("mlp.py", "a").write("X = 2"), lambda: open("new.py", "w").write("y"),
                        lambda: os.remove("mlp.py"), lambda: os.chmod("mlp.py", 0o777)):
