@@ -18,12 +18,15 @@ FLOOR_COST = -math.log(1e-12)  # 27.631..., the most one sample can cost once pr
 
 def wrong_formula(probs: np.ndarray, labels: np.ndarray, got: float, expected: float) -> str | None:
     """Name the usual mistake whose result equals got, if any."""
-    n = len(labels)
+    n, c = probs.shape
     with np.errstate(divide="ignore"):
         logs = -np.log(probs.astype(np.float64))
+    every_entry = "you took the mean over every entry of the N x C one-hot product: average over the N samples only"
     candidates = {
         "you summed over the batch instead of taking the mean: divide by N (use .mean())": expected * n,
-        "you divided by N twice": expected / n,
+        "you divided by N twice" if n != c else f"you divided by N twice, or {every_entry[4:]} (here N = C)":
+            expected / n,
+        every_entry: expected / c,
         "you took the log of EVERY probability: use only the true class's, probs[np.arange(N), labels]":
             logs.mean(),
         "you took the log of EVERY probability (summed per row): use only the true class's, "
@@ -45,15 +48,33 @@ def check(probs: np.ndarray, labels: np.ndarray, got: object, expected: float, t
         hint = " (one loss per sample? take the mean)" if np.shape(got) == labels.shape else ""
         pytest.fail(f"cross_entropy must return one number, got shape {np.shape(got)}{hint}{where}", pytrace=False)
     value = float(got)  # type: ignore[arg-type]
+    if math.isnan(value):
+        pytest.fail(f"cross_entropy returned nan: a probability of 0 reached a log (0 * log(0) is nan when every "
+                    f"entry is used): take only the true class's probabilities, probs[np.arange(N), labels], and clip "
+                    f"them to [PROB_FLOOR, 1] = [1e-12, 1] before the log{where}", pytrace=False)
     if not math.isfinite(value):
         pytest.fail(f"cross_entropy returned {value}: a probability of 0 makes log(0) = -inf; clip the picked "
                     f"probabilities to [PROB_FLOOR, 1] = [1e-12, 1] before the log{where}", pytrace=False)
     if not math.isclose(value, expected, rel_tol=tol, abs_tol=tol):
-        hint = wrong_formula(probs, labels, value, expected)
-        if hint is None and any(probs[np.arange(len(labels)), labels] == 0):
-            hint = f"clip the picked probabilities to [1e-12, 1] (PROB_FLOOR), so a probability of 0 costs {FLOOR_COST:.4f}"
+        hint = wrong_formula(probs, labels, value, expected) or other_floor(probs, labels, value)
         pytest.fail(f"cross_entropy returned {value:.6g}, expected {expected:.6g}"
                     f"{f': {hint}' if hint else ''}{where}", pytrace=False)
+
+
+def other_floor(probs: np.ndarray, labels: np.ndarray, got: float) -> str | None:
+    """When some picked probabilities are 0 and got is the right mean except for what those cost: the clipping
+    floor is not PROB_FLOOR (e.g. log(p + 1e-8)). None when got is not explained that way."""
+    picked = probs[np.arange(len(labels)), labels].astype(np.float64)
+    zero = picked == 0
+    if not zero.any():
+        return None
+    cost = (got * len(labels) - float(-np.log(picked[~zero]).sum())) / int(zero.sum())  # what one 0 cost
+    if not cost > 5 or math.isclose(cost, FLOOR_COST, rel_tol=1e-3):  # small: not a log's cost (e.g. no log)
+        return None
+    floor = f" (a floor of about {math.exp(-cost):.1g})" if cost < 700 else ""
+    shown = f"{cost:.4g}" if math.isfinite(cost) else "more than the largest float64"
+    return (f"a probability of 0 cost {shown}{floor}; clip the picked probabilities to [1e-12, 1] (PROB_FLOOR), "
+            f"so a probability of 0 costs {FLOOR_COST:.4f}")
 
 
 PROBS = np.array([[0.5, 0.25, 0.25], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]])
