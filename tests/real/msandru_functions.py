@@ -12,7 +12,7 @@ VERDICT = {
     "backward": "full",  # the reference's
     "sgd_step": "full",  # the reference's
 }
-TRAINING = "diverged"  # softmax over the whole batch and a summed loss: the update blows up
+TRAINING = "diverged"  # softmax normalised over the whole batch: true-class logits rise until exp overflows
 
 
 def softmax(logits):
