@@ -61,16 +61,17 @@ def compare(what: str, got: object, want: np.ndarray, *, rtol: float = 1e-5, ato
     bad = ~np.isfinite(values)
     if bad.any():
         index = _index(np.argwhere(bad)[0])
-        return Mismatch("nonfinite", f"{what} contains nan or inf ({int(bad.sum())} of {bad.size} values, the first at index "
-                        f"{index})", index)
+        return Mismatch("nonfinite", f"{what} contains nan or inf ({int(bad.sum())} of {bad.size} values, the "
+                        f"first at index {index})", index)
     excess = np.abs(values - want) - (atol + rtol * np.abs(want))
     wrong = excess > 0
     if not wrong.any():
         return None
     index = _index(np.unravel_index(int(np.argmax(excess)), want.shape))
     shown = f": expected {want[index]:.6g}, got {values[index]:.6g}" if reveal else ""
-    return Mismatch("values", f"{what} has {int(wrong.sum())} wrong value{'s' * (int(wrong.sum()) > 1)} of {wrong.size}, the "
-                    f"worst at index {index}{shown}", index)
+    count = int(wrong.sum())
+    return Mismatch("values", f"{what} has {count} wrong value{'s' * (count > 1)} of {wrong.size}, the worst at "
+                    f"index {index}{shown}", index)
 
 
 def matches(got: object, want: np.ndarray, *, rtol: float = 1e-5, atol: float = 1e-6) -> bool:

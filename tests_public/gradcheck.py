@@ -79,12 +79,13 @@ def _shape_hint(name: str, got: np.ndarray, want: np.ndarray, batch_size: int) -
     return head
 
 
-def diagnose(name: str, analytic: np.ndarray, numeric: np.ndarray, batch_size: int) -> str | None:
+def diagnose(name: str, analytic: np.ndarray, numeric: np.ndarray, batch_size: int,
+             param: np.ndarray | None = None) -> str | None:
     """A hint naming the likely mistake when analytic != numeric, or None if no known signature matches.
 
     Recognises: wrong shape (transposed, bias summed over the wrong axis), all zero, a constant factor
-    (sign flipped, missing 1/N, 1/N twice), a transpose of a square gradient, and gradient flowing
-    through ReLU units that were off (missing relu_grad).
+    (sign flipped, missing 1/N, 1/N twice), a transpose of a square gradient, an L2 term (the error is a multiple
+    of ``param``, the parameter's value), and gradient flowing through ReLU units that were off (missing relu_grad).
     """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
@@ -103,7 +104,7 @@ def diagnose(name: str, analytic: np.ndarray, numeric: np.ndarray, batch_size: i
             return f"grads['{name}'] has the wrong sign (it is -1 times the right gradient): check probs - Y, not Y - probs"
         if abs(ratio - batch_size) < 1e-3 * batch_size:
             return (f"grads['{name}'] is N={batch_size} times too large: the loss is the MEAN over the batch, "
-                    f"so divide by N (once), dlogits = (probs - Y) / N")
+                    f"so every gradient has one 1/N (simplest: dlogits = (probs - Y) / N, and no other division)")
         if abs(ratio - 1 / batch_size) < 1e-3 / batch_size:
             return f"grads['{name}'] is N={batch_size} times too small: you divided by N twice (do it once, in dlogits)"
         if abs(ratio - batch_size**2) < 1e-3 * batch_size**2 or abs(ratio - batch_size**-2) < 1e-3 * batch_size**-2:
@@ -114,6 +115,12 @@ def diagnose(name: str, analytic: np.ndarray, numeric: np.ndarray, batch_size: i
     if a.ndim == 2 and a.shape[0] != a.shape[1] and _close(a.reshape(n.shape[::-1]).T, n):
         return (f"grads['{name}'] is the transposed gradient reshaped to the right shape: use "
                 f"dW = (input of the layer).T @ dz, and .T (a transpose) rather than .reshape")
+    if param is not None and np.shape(param) == a.shape and np.any(param):
+        w = np.asarray(param, dtype=np.float64)
+        decay = float(np.vdot(a - n, w)) / float(np.vdot(w, w))
+        if abs(decay) > 1e-6 and _close(a, n + decay * w):
+            return (f"grads['{name}'] is the right gradient plus {decay:.3g} x params['{name}']: an L2 (weight decay) "
+                    f"term; the loss here has none, so leave it out")
     if np.any((n == 0) & (np.abs(a) > ZERO)):
         return (f"grads['{name}'] is nonzero where the true gradient is exactly 0 (ReLU units that were off, "
                 f"z <= 0): multiply by relu_grad(z) of the right layer")

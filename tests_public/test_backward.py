@@ -84,7 +84,7 @@ def numeric(net: Net) -> dict[str, np.ndarray]:
     return numeric_grads(net)
 
 
-def check_gradient(grads: object, key: str, numeric: np.ndarray, batch: int) -> None:
+def check_gradient(grads: object, key: str, numeric: np.ndarray, batch: int, param: np.ndarray | None = None) -> None:
     """Fail naming the parameter, the worst element and a hint unless grads[key] matches numeric."""
     __tracebackhide__ = True
     if not isinstance(grads, dict):
@@ -99,7 +99,7 @@ def check_gradient(grads: object, key: str, numeric: np.ndarray, batch: int) -> 
     error = rel_error(analytic, numeric)
     if error >= THRESHOLD:
         index = worst_index(analytic, numeric)
-        hint = diagnose(key, analytic, numeric, batch)
+        hint = diagnose(key, analytic, numeric, batch, param)
         pytest.fail(f"backward: grads['{key}'] does not match the numerical gradient "
                     f"(relative error {error:.2e}, must be < {THRESHOLD:g})\n"
                     f"  worst at index {index}: analytic {analytic[index]:.6g}, numeric {numeric[index]:.6g}\n"
@@ -108,14 +108,14 @@ def check_gradient(grads: object, key: str, numeric: np.ndarray, batch: int) -> 
 
 @pytest.mark.parametrize("key", KEYS)
 def test_gradient(mlp, net, numeric, key):
-    check_gradient(run_backward(mlp, net), key, numeric[key], BATCH)
+    check_gradient(run_backward(mlp, net), key, numeric[key], BATCH, net[0][key])
 
 
 def test_gradients_for_a_batch_of_one(mlp):
     one = network(batch=1, seed=1)
     grads, numeric = run_backward(mlp, one), numeric_grads(one)
     for key in KEYS:
-        check_gradient(grads, key, numeric[key], 1)
+        check_gradient(grads, key, numeric[key], 1, one[0][key])
 
 
 def test_keys_and_shapes(mlp, net):

@@ -17,27 +17,32 @@ FLOOR_COST = -math.log(1e-12)  # 27.631..., the most one sample can cost once pr
 
 
 def wrong_formula(probs: np.ndarray, labels: np.ndarray, got: float, expected: float) -> str | None:
-    """Name the usual mistake whose result equals got, if any."""
-    n, c = probs.shape
+    """Name the usual mistakes whose result equals got (all of them when this input cannot tell them apart)."""
+    n = len(labels)
+    picked = np.zeros(probs.shape, dtype=bool)
+    picked[np.arange(n), labels] = True
     with np.errstate(divide="ignore"):
         logs = -np.log(probs.astype(np.float64))
-    every_entry = "you took the mean over every entry of the N x C one-hot product: average over the N samples only"
+        others = -np.log1p(-probs.astype(np.float64))  # -log(1 - p), the other classes' binary cross-entropy
     candidates = {
         "you summed over the batch instead of taking the mean: divide by N (use .mean())": expected * n,
-        "you divided by N twice" if n != c else f"you divided by N twice, or {every_entry[4:]} (here N = C)":
-            expected / n,
-        every_entry: expected / c,
+        "you divided by N twice": expected / n,
+        "you took the mean over every entry of the N x C one-hot product: average over the N samples only":
+            expected / probs.shape[1],
         "you took the log of EVERY probability: use only the true class's, probs[np.arange(N), labels]":
             logs.mean(),
         "you took the log of EVERY probability (summed per row): use only the true class's, "
         "probs[np.arange(N), labels]": logs.sum(axis=1).mean(),
+        "you added the other classes' -log(1 - p) (a binary cross-entropy per class): the loss is only "
+        "-log of the true class's probability": (logs * picked + others * ~picked).sum(axis=1).mean(),
         "probs[:, labels] picks an N x N block: use probs[np.arange(N), labels] (one entry per row)":
             logs[:, labels].mean(),
     }
-    for hint, value in candidates.items():
-        if np.isfinite(value) and math.isclose(got, value, rel_tol=1e-4) and not math.isclose(got, expected):
-            return hint
-    return None
+    found = [hint for hint, value in candidates.items()
+             if np.isfinite(value) and math.isclose(got, value, rel_tol=1e-4) and not math.isclose(got, expected)]
+    if len(found) > 1:
+        return "this input cannot tell which of these it is: " + "; or ".join(found)
+    return found[0] if found else None
 
 
 def check(probs: np.ndarray, labels: np.ndarray, got: object, expected: float, tol: float = 1e-5) -> None:

@@ -58,8 +58,8 @@ def test_hand_computed_step(mlp):
     params = {k: np.ones(s, dtype=np.float32) for k, s in shapes_of((1, 2, 1, 1)).items()}
     grads = {k: np.full(s, -1.0, dtype=np.float32) for k, s in shapes_of((1, 2, 1, 1)).items()}
     params["W1"][:], params["b1"][:], grads["W1"][:], grads["b1"][:] = [[1.0, 2.0]], 0.5, [[10.0, -20.0]], 1.0
-    W1, b1, W3 = params["W1"], params["b1"], params["W3"]
     step_and_check(mlp, params, grads, 0.1)
+    W1, b1, W3 = params["W1"], params["b1"], params["W3"]  # what params holds now (in place or not: own test)
     if not (np.allclose(W1, [[0.0, 4.0]]) and np.allclose(b1, [0.4, 0.4]) and np.allclose(W3, [[1.1]])):
         pytest.fail(f"sgd_step with lr=0.1: expected W1 = [[0, 4]], b1 = [0.4, 0.4] and W3 = [[1.1]], got "
                     f"{show(W1)}, {show(b1)} and {show(W3)}", pytrace=False)

@@ -14,7 +14,7 @@ VERDICT = {
     "backward": "partial",  # every gradient scaled by the sigmoid factor; keys, shapes, dtype right
     "sgd_step": "full",  # the reference's
 }
-TRAINING = "accepted"  # honest: the sigmoid derivative on the output changes the update, which still follows the gradient
+TRAINING = "accepted"  # honest: the sigmoid derivative on the output changes the update; it still follows the gradient
 
 
 def relu_grad(z):
