@@ -130,3 +130,48 @@ def flood():
         held = resident_mb() - before
         assert remote.replies.qsize() <= QUEUED_REPLIES
         assert held < 400, f"the grader holds {held:.0f} MB of a 1.2 GB flood"
+
+
+@sandboxed
+def test_while_the_checks_run_the_grader_keeps_a_bounded_number_of_training_replies(tmp_path, monkeypatch):
+    """Replies are kept unaudited until the checks say how to judge them; slow checks (a loaded machine) must not
+    let the kept states (~0.9 MB each) grow with the whole run: after KEPT of them the grader waits for the checks.
+    The run still ends accepted and complete."""
+    import threading
+    from concurrent.futures import Future
+
+    from autograder.grading import training
+    from data.idx import load_mnist
+    from solution.train import TrainConfig
+
+    monkeypatch.setattr(training, "KEPT", 3)
+    checks: Future = Future()
+    before_checks: list[int] = []
+    with remote_for(tmp_path, "") as remote:
+        receive = remote.receive
+
+        def counting(*args, **kwargs):
+            if not checks.done():
+                before_checks.append(1)
+            return receive(*args, **kwargs)
+
+        remote.receive = counting
+        threading.Timer(4, checks.set_result, (True,)).start()  # checks that take 4 s
+        outcome = training.run(remote, load_mnist(), TrainConfig(epochs=1), 120, checks, chunk_mean=60)
+    assert outcome.error is None and outcome.verdict == "ok" and len(outcome.history.epochs) == 1, outcome.error
+    assert len(before_checks) <= 1 + training.KEPT  # train_begin's reply, then KEPT states at most
+
+
+def test_a_reply_the_grader_cannot_hold_is_reported_not_a_silent_stall():
+    """A MemoryError while reading a reply (the grader's own RLIMIT_AS) reaches the waiting call at once; a
+    reader thread that died of it would leave the call to time out after call_seconds."""
+    import queue
+    import threading
+
+    class Exhausted:
+        def read(self, n: int) -> bytes:
+            raise MemoryError
+
+    replies: queue.Queue = queue.Queue(QUEUED_REPLIES)
+    RemoteMlp._read(Exhausted(), replies, threading.Event())
+    assert isinstance(replies.get_nowait(), MemoryError)

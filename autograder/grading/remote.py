@@ -170,6 +170,8 @@ class RemoteMlp:
                 item = protocol.read_message(stream)
             except (EOFError, OSError, ValueError, protocol.ProtocolError) as error:
                 item = error
+            except MemoryError as error:  # the grader's own limit (RLIMIT_AS): said, never a silent stall
+                item = error
             while not stop.is_set():
                 try:
                     replies.put(item, timeout=0.2)
@@ -239,6 +241,10 @@ class RemoteMlp:
         if isinstance(reply, protocol.ProtocolError):
             self.sandbox.kill()
             self._fail(f"the worker sent a malformed reply in {what} ({reply})")
+        if isinstance(reply, MemoryError):
+            self.sandbox.kill()
+            self._fail(f"the grader ran out of memory reading the worker's reply in {what} (MemoryError): regrade "
+                       f"with more memory")
         if isinstance(reply, Exception):
             self._fail(f"the worker died in {what}: {self._exit()}")
         return reply

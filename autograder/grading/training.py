@@ -186,6 +186,7 @@ class Audit:
 
 
 AHEAD = 2  # training requests queued in the worker's pipe, so it never idles while the grader checks a reply
+KEPT = 32  # replies kept unaudited while the checks run (a full state each, ~0.9 MB): then the grader waits for them
 TRAIN_PROBE = 10_000  # train loss/accuracy are measured on this many training images (the first ones), to save time
 
 
@@ -212,8 +213,8 @@ def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: 
 
     The initial weights come from ``config.seed``; the chunk lengths from a secret. ``faithful``: every unit check
     of the functions training uses passed (see ``Audit``), or a Future of it while those checks still run: the
-    worker's replies are then kept, unaudited, and the worker kept busy, until the Future is done; nothing is
-    accepted before it is audited. ``audit=False`` is for the grading benchmark only.
+    worker's replies are then kept, unaudited, and the worker kept busy, until the Future is done (at most KEPT
+    of them: then the grader waits for the checks); nothing is accepted before it is audited. ``audit=False`` is for the grading benchmark only.
     Pipelined: the worker always has more requests queued than the grader has replies to audit (it never waits
     for the grader), and while it runs the next chunks the grader audits the last one, so auditing every chunk
     costs the grader's second core, not wall time. Finished epochs are measured in a thread of their own.
@@ -259,6 +260,8 @@ def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: 
         feed(AHEAD)
         received = 0
         while received < len(chunk_list) or backlog:
+            if auditor is None and len(backlog) >= KEPT:  # slow checks: wait for them rather than keep more
+                auditor = Audit(awaited.result())
             # take a reply when there is nothing to audit, else only one already there: the worker is never
             # blocked on a full pipe while the grader audits
             if received < len(chunk_list) and (auditor is None or not backlog or remote.ready()):
