@@ -28,6 +28,15 @@ def failure_message(error: BaseException, hidden: bool) -> str:
     return f"{type(error).__name__} while checking the returned values (wrong type or shape?)"
 
 
+def judged_error(error: BaseException | None) -> BaseException | None:
+    """The error a failed check is judged by. Hypothesis reports an example whose replay failed differently (a
+    worker that timed out or died in it, then "not retried") as a group of both: the worker's error is what
+    happened, and the group's text would show the grader's internals to the student."""
+    if isinstance(error, BaseExceptionGroup):
+        return next((inner for inner in error.exceptions if isinstance(inner, WorkerError)), error)
+    return error
+
+
 class Collector:
     """A pytest plugin: hands the proxy to the suites' ``mlp`` fixtures and records each test's outcome."""
 
@@ -46,7 +55,7 @@ class Collector:
             if function is None:
                 return
             hidden = Path(str(item.fspath)).is_relative_to(SUITES["hidden"])
-            error = call.excinfo.value if call.excinfo else None
+            error = judged_error(call.excinfo.value) if call.excinfo else None
             self.outcomes.append(CheckOutcome(
                 name=item.name, function=function, hidden=hidden, passed=report.passed,
                 message=failure_message(error, hidden) if error is not None and not report.passed else "",
