@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from . import show
-from .arrays import compare, scaled_atol
+from .arrays import compare, matches, scaled_atol
 
 KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
 SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,), "W3": (2, 2), "b3": (2,)}
@@ -35,9 +35,14 @@ def copies(arrays: dict) -> dict[str, np.ndarray]:
     return {k: np.array(v, dtype=np.float64, copy=True) for k, v in arrays.items()}
 
 
+def tolerance(want: np.ndarray) -> dict[str, float]:
+    """The optimizer tests' tolerance for ``want``: relative 1e-5, plus 1e-6 of its largest entry."""
+    return {"rtol": 1e-5, "atol": scaled_atol(want)}
+
+
 def close(got: object, want: np.ndarray) -> bool:
-    """``got`` is an array of want's shape with its values (relative 1e-5, plus 1e-6 of the largest entry)."""
-    return compare("", got, want, rtol=1e-5, atol=scaled_atol(want)) is None
+    """``got`` is an array of want's shape with its values (within ``tolerance``)."""
+    return matches(got, want, **tolerance(want))
 
 
 def check_updated(fn: str, what: str, got: object, want: np.ndarray, before: np.ndarray,
@@ -54,7 +59,7 @@ def check_updated(fn: str, what: str, got: object, want: np.ndarray, before: np.
     was.
     """
     __tracebackhide__ = True
-    found = compare(what, got, want, rtol=1e-5, atol=scaled_atol(want))
+    found = compare(what, got, want, **tolerance(want))
     if found is None:
         return
     if current is not None and current is not got and close(current, want):

@@ -357,15 +357,15 @@ def _inaccessible(uid: int, checks: list[tuple[Path, int, bool]]) -> list[str]:
     """Problems with (path, access mode, must be allowed) checks made as ``uid``."""
     problems = []
     while checks and (status := _as_uid(uid, _FIRST_DENIED, json.dumps([[str(p), m, a] for p, m, a in checks]))):
-        failed = status - 1  # 1-based: the first check that came out wrong
-        if not 1 <= failed <= len(checks):
+        index = status - 2  # _FIRST_DENIED exits 2 + the index of the first check that came out wrong
+        if not 0 <= index < len(checks):
             raise SandboxError(f"could not check paths as uid {uid} (status {status})")
-        path, mode, allowed = checks[failed - 1]
+        path, mode, allowed = checks[index]
         what = {os.R_OK: "readable", os.X_OK: "executable", os.R_OK | os.X_OK: "readable",
                 os.W_OK: "writable"}[mode]
         problems.append(f"{path} is {'not ' if allowed else ''}{what} by uid {uid}"
                         + (_blocker(path.resolve()) if allowed else ""))
-        checks = checks[failed:]
+        checks = checks[index + 1:]
     return problems
 
 

@@ -214,7 +214,8 @@ def run(remote: RemoteMlp, data: Mnist, config: kit_train.TrainConfig, seconds: 
     The initial weights come from ``config.seed``; the chunk lengths from a secret. ``faithful``: every unit check
     of the functions training uses passed (see ``Audit``), or a Future of it while those checks still run: the
     worker's replies are then kept, unaudited, and the worker kept busy, until the Future is done (at most KEPT
-    of them: then the grader waits for the checks); nothing is accepted before it is audited. ``audit=False`` is for the grading benchmark only.
+    of them: then the grader waits for the checks); nothing is accepted before it is audited. ``audit=False`` is
+    for the grading benchmark only.
     Pipelined: the worker always has more requests queued than the grader has replies to audit (it never waits
     for the grader), and while it runs the next chunks the grader audits the last one, so auditing every chunk
     costs the grader's second core, not wall time. Finished epochs are measured in a thread of their own.
